@@ -20,7 +20,9 @@ namespace mcfwd::addr {
 
 enum class Family : uint8_t { v4, v6 };
 
-constexpr std::string_view family_name(Family f) noexcept { return f == Family::v4 ? "ipv4" : "ipv6"; }
+constexpr std::string_view family_name(Family f) noexcept {
+    return f == Family::v4 ? "ipv4" : "ipv6";
+}
 
 class IpAddr {
 public:

@@ -26,16 +26,26 @@ enum class errc : int {
 /// The errno name of an error code ("EADDRINUSE"); "OK" for errc::ok.
 constexpr std::string_view errc_name(errc e) noexcept {
     switch (e) {
-    case errc::ok: return "OK";
-    case errc::addr_in_use: return "EADDRINUSE";
-    case errc::addr_not_avail: return "EADDRNOTAVAIL";
-    case errc::invalid: return "EINVAL";
-    case errc::no_buffer_space: return "ENOBUFS";
-    case errc::no_device: return "ENXIO";
-    case errc::not_found: return "ENOENT";
-    case errc::not_supported: return "ENOTSUP";
-    case errc::no_space: return "ENOSPC";
-    case errc::io: return "EIO";
+    case errc::ok:
+        return "OK";
+    case errc::addr_in_use:
+        return "EADDRINUSE";
+    case errc::addr_not_avail:
+        return "EADDRNOTAVAIL";
+    case errc::invalid:
+        return "EINVAL";
+    case errc::no_buffer_space:
+        return "ENOBUFS";
+    case errc::no_device:
+        return "ENXIO";
+    case errc::not_found:
+        return "ENOENT";
+    case errc::not_supported:
+        return "ENOTSUP";
+    case errc::no_space:
+        return "ENOSPC";
+    case errc::io:
+        return "EIO";
     }
     return "EUNKNOWN";
 }
@@ -45,16 +55,26 @@ constexpr errc errc_from_errno(int e) noexcept {
     if (e < 0)
         e = -e;
     switch (e) {
-    case 0: return errc::ok;
-    case EADDRINUSE: return errc::addr_in_use;
-    case EADDRNOTAVAIL: return errc::addr_not_avail;
-    case EINVAL: return errc::invalid;
-    case ENOBUFS: return errc::no_buffer_space;
-    case ENXIO: return errc::no_device;
-    case ENOENT: return errc::not_found;
-    case ENOTSUP: return errc::not_supported;
-    case ENOSPC: return errc::no_space;
-    default: return errc::io;
+    case 0:
+        return errc::ok;
+    case EADDRINUSE:
+        return errc::addr_in_use;
+    case EADDRNOTAVAIL:
+        return errc::addr_not_avail;
+    case EINVAL:
+        return errc::invalid;
+    case ENOBUFS:
+        return errc::no_buffer_space;
+    case ENXIO:
+        return errc::no_device;
+    case ENOENT:
+        return errc::not_found;
+    case ENOTSUP:
+        return errc::not_supported;
+    case ENOSPC:
+        return errc::no_space;
+    default:
+        return errc::io;
     }
 }
 

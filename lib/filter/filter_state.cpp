@@ -6,7 +6,9 @@ std::string FilterState::to_string() const {
     return std::string(mode_name(mode)) + " " + sources.to_string();
 }
 
-std::ostream& operator<<(std::ostream& os, const FilterState& f) { return os << f.to_string(); }
+std::ostream& operator<<(std::ostream& os, const FilterState& f) {
+    return os << f.to_string();
+}
 
 void FilterMerger::add(const FilterState& member) {
     if (member.mode == FilterMode::include) {

@@ -106,7 +106,8 @@ TEST(IpAddr, OrderingAndHashingAreConsistent) {
     set.insert(ip("2001:db8::1"));
     EXPECT_EQ(set.size(), 2u);
     EXPECT_LT(ip("10.0.0.1"), ip("10.0.0.2"));
-    EXPECT_LT(ip("::1"), ip("10.0.0.1")); // v4-mapped (::ffff:0:0/96) sort after ::1, before 2000::/3
+    EXPECT_LT(ip("::1"),
+              ip("10.0.0.1")); // v4-mapped (::ffff:0:0/96) sort after ::1, before 2000::/3
 }
 
 TEST(MacAddr, ParseAndFormat) {

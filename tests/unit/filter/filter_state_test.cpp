@@ -10,9 +10,15 @@ using mcfwd::filter::SourceSet;
 
 namespace {
 
-IpAddr s(int x) { return IpAddr::v4(0x0a000000u + x); }
-FilterState in(SourceSet set) { return {FilterMode::include, std::move(set)}; }
-FilterState ex(SourceSet set) { return {FilterMode::exclude, std::move(set)}; }
+IpAddr s(int x) {
+    return IpAddr::v4(0x0a000000u + x);
+}
+FilterState in(SourceSet set) {
+    return {FilterMode::include, std::move(set)};
+}
+FilterState ex(SourceSet set) {
+    return {FilterMode::exclude, std::move(set)};
+}
 
 FilterState merge(std::initializer_list<FilterState> members, size_t max = 64) {
     FilterMerger m(max);
@@ -33,7 +39,9 @@ TEST(FilterState, AcceptsPerMode) {
 }
 
 // RFC 3376 §3.2 merge rules, row by row.
-TEST(FilterMerge, NoMembersIsIncludeNothing) { EXPECT_EQ(merge({}), FilterState::none()); }
+TEST(FilterMerge, NoMembersIsIncludeNothing) {
+    EXPECT_EQ(merge({}), FilterState::none());
+}
 
 TEST(FilterMerge, IncludeOnlyIsUnion) {
     EXPECT_EQ(merge({in({s(1), s(2)}), in({s(2), s(3)})}), in({s(1), s(2), s(3)}));

@@ -10,7 +10,9 @@ using mcfwd::filter::SourceSet;
 
 namespace {
 
-IpAddr v4(uint32_t x) { return IpAddr::v4(0x0a000000u + x); }
+IpAddr v4(uint32_t x) {
+    return IpAddr::v4(0x0a000000u + x);
+}
 
 TEST(SourceSet, FromUnsortedSortsAndDropsDuplicates) {
     auto s = SourceSet::from_unsorted({v4(3), v4(1), v4(3), v4(2)});
@@ -54,7 +56,9 @@ TEST(SourceSet, AlgebraMatchesStdSet) {
             else
                 d.insert(x);
         }
-        auto as_vec = [](const std::set<IpAddr>& s) { return std::vector<IpAddr>(s.begin(), s.end()); };
+        auto as_vec = [](const std::set<IpAddr>& s) {
+            return std::vector<IpAddr>(s.begin(), s.end());
+        };
         EXPECT_EQ(set_union(sa, sb).as_vector(), as_vec(u));
         EXPECT_EQ(set_intersection(sa, sb).as_vector(), as_vec(in));
         EXPECT_EQ(set_difference(sa, sb).as_vector(), as_vec(d));
