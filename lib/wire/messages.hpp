@@ -32,18 +32,12 @@ enum class RecordType : uint8_t {
 
 constexpr std::string_view record_type_name(RecordType t) noexcept {
     switch (t) {
-    case RecordType::mode_is_include:
-        return "IS_IN";
-    case RecordType::mode_is_exclude:
-        return "IS_EX";
-    case RecordType::change_to_include:
-        return "TO_IN";
-    case RecordType::change_to_exclude:
-        return "TO_EX";
-    case RecordType::allow_new_sources:
-        return "ALLOW";
-    case RecordType::block_old_sources:
-        return "BLOCK";
+    case RecordType::mode_is_include: return "IS_IN";
+    case RecordType::mode_is_exclude: return "IS_EX";
+    case RecordType::change_to_include: return "TO_IN";
+    case RecordType::change_to_exclude: return "TO_EX";
+    case RecordType::allow_new_sources: return "ALLOW";
+    case RecordType::block_old_sources: return "BLOCK";
     }
     return "?";
 }
@@ -62,12 +56,12 @@ struct GroupRecord {
 struct Query {
     Family family = Family::v4;
     uint8_t version = 3;
-    IpAddr group;                            // unspecified (0.0.0.0 / ::) = general query
-    duration max_response{0};                // decoded Max Resp Code / Maximum Response Delay
+    IpAddr group;                  // unspecified (0.0.0.0 / ::) = general query
+    duration max_response{0};      // decoded Max Resp Code / Maximum Response Delay
     bool suppress_router_processing = false; // S flag
-    uint8_t qrv = 0;                         // 0 = not given
-    duration qqi{0};                         // decoded QQIC; 0 = not given
-    std::vector<IpAddr> sources;             // group-and-source-specific query
+    uint8_t qrv = 0;               // 0 = not given
+    duration qqi{0};               // decoded QQIC; 0 = not given
+    std::vector<IpAddr> sources;   // group-and-source-specific query
     friend bool operator==(const Query&, const Query&) = default;
 };
 
