@@ -19,6 +19,7 @@
 
 namespace mcfwd::control {
 
+using addr::IpAddr;
 using membership::PortId;
 
 class Controller final : private membership::Listener {
