@@ -24,8 +24,12 @@ public:
     uint64_t events = 0;
 };
 
-IpAddr group(uint32_t i) { return IpAddr::v4(0xe8000000u + i); } // 232.0.0.0 + i
-IpAddr source(uint32_t i) { return IpAddr::v4(0x0a000000u + i); }
+IpAddr group(uint32_t i) {
+    return IpAddr::v4(0xe8000000u + i);
+} // 232.0.0.0 + i
+IpAddr source(uint32_t i) {
+    return IpAddr::v4(0x0a000000u + i);
+}
 
 struct Fixture {
     explicit Fixture(size_t groups, size_t max_sources = 64)
@@ -55,8 +59,8 @@ void BM_JoinLeaveAnySource(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(f.listener.events);
     state.SetItemsProcessed(state.iterations()); // join+leave pairs
-    state.counters["pairs/s"] = benchmark::Counter(double(state.iterations()),
-                                                   benchmark::Counter::kIsRate);
+    state.counters["pairs/s"] =
+        benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_JoinLeaveAnySource)->Arg(1)->Arg(1000)->Arg(100000);
 

@@ -20,7 +20,9 @@ using membership::testing::RandomOps;
 using membership::testing::Recorder;
 using simnic::SimNic;
 
-IpAddr ip(const char* s) { return *IpAddr::parse(s); }
+IpAddr ip(const char* s) {
+    return *IpAddr::parse(s);
+}
 
 TEST(Controller, JoinProgramsTheMacOnceAndLeaveRemovesIt) {
     Controller c;

@@ -14,13 +14,13 @@
 
 namespace mcfwd::membership::testing {
 
-
-
 constexpr size_t k_max_filter = 4;
 constexpr size_t k_max_merged = 5;
 constexpr int k_ports = 3; // ports 0..2 may exist; port 3 never does
 
-inline Limits random_ops_limits() { return Limits{k_max_filter, k_max_merged}; }
+inline Limits random_ops_limits() {
+    return Limits{k_max_filter, k_max_merged};
+}
 
 struct OracleMembership {
     FilterMode mode;
@@ -115,8 +115,8 @@ public:
         }
         // Two more groups sharing a MAC with groups above (RFC 1112 §6.4 keeps 23
         // bits, RFC 2464 §7 32 bits), so that NIC reference counting is exercised.
-        groups.push_back(IpAddr::v4(0xe9800001u)); // 233.128.0.1 ~ 232.0.0.1
-        groups.push_back(*IpAddr::parse("ff05::1"));            // ~ ff3e::1
+        groups.push_back(IpAddr::v4(0xe9800001u));   // 233.128.0.1 ~ 232.0.0.1
+        groups.push_back(*IpAddr::parse("ff05::1")); // ~ ff3e::1
         for (int i = 0; i < 6; ++i) {
             v4_sources.push_back(IpAddr::v4(0x0a000001u + i));
             v6_sources.push_back(*IpAddr::parse("2001:db8::" + std::to_string(i + 1)));
