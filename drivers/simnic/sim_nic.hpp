@@ -38,6 +38,8 @@ public:
     /// The next call (set_mc_addr_list or set_allmulticast) fails with e and changes
     /// nothing. errc::ok cancels a pending fault.
     void fail_next(errc e) noexcept { fault_ = e == errc::ok ? std::nullopt : std::optional(e); }
+    /// A fault set by fail_next() has not been used yet.
+    bool fault_pending() const noexcept { return fault_.has_value(); }
 
     /// A device reset: the table is emptied (each entry counts as removed) and
     /// allmulticast is turned off. Call counts and a pending fault are kept.
