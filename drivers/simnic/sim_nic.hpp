@@ -53,6 +53,12 @@ public:
     uint64_t removed(const addr::MacAddr& mac) const noexcept;
     /// Every MAC that was ever in the table.
     std::set<addr::MacAddr> ever_seen() const;
+    struct Churn {
+        uint64_t added = 0;
+        uint64_t removed = 0;
+    };
+    /// Per MAC ever in the table, how often it entered and left it.
+    const std::map<addr::MacAddr, Churn>& churn() const noexcept { return churn_; }
 
     /// Calls received, failed or not.
     uint64_t list_calls() const noexcept { return list_calls_; }
@@ -60,11 +66,6 @@ public:
     uint64_t calls() const noexcept { return list_calls_ + allmulti_calls_; }
 
 private:
-    struct Churn {
-        uint64_t added = 0;
-        uint64_t removed = 0;
-    };
-
     size_t capacity_;
     std::set<addr::MacAddr> table_;
     bool allmulti_ = false;
