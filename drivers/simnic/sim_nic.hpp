@@ -38,6 +38,8 @@ public:
     /// The next call (set_mc_addr_list or set_allmulticast) fails with e and changes
     /// nothing. errc::ok cancels a pending fault.
     void fail_next(errc e) noexcept { fault_ = e == errc::ok ? std::nullopt : std::optional(e); }
+    /// A fault set by fail_next() has not been used yet.
+    bool fault_pending() const noexcept { return fault_.has_value(); }
 
     /// A device reset: the table is emptied (each entry counts as removed) and
     /// allmulticast is turned off. Call counts and a pending fault are kept.
@@ -51,6 +53,12 @@ public:
     uint64_t removed(const addr::MacAddr& mac) const noexcept;
     /// Every MAC that was ever in the table.
     std::set<addr::MacAddr> ever_seen() const;
+    struct Churn {
+        uint64_t added = 0;
+        uint64_t removed = 0;
+    };
+    /// Per MAC ever in the table, how often it entered and left it.
+    const std::map<addr::MacAddr, Churn>& churn() const noexcept { return churn_; }
 
     /// Calls received, failed or not.
     uint64_t list_calls() const noexcept { return list_calls_; }
@@ -58,11 +66,6 @@ public:
     uint64_t calls() const noexcept { return list_calls_ + allmulti_calls_; }
 
 private:
-    struct Churn {
-        uint64_t added = 0;
-        uint64_t removed = 0;
-    };
-
     size_t capacity_;
     std::set<addr::MacAddr> table_;
     bool allmulti_ = false;

@@ -305,7 +305,7 @@ void HostEngine::on_query(time_point now, const wire::Query& q) {
     if (!general && (!q.group.is_multicast() || q.group.family() != family_))
         return;
     if (q.version == newest_version()) {
-        // RFC 3376 §4.1.6-7 / RFC 3810 §5.1.11-12, §9.1: adopt the querier's QRV and QQI;
+        // RFC 3376 §4.1.6-7 / RFC 3810 §5.1.8-9, §9.1: adopt the querier's QRV and QQI;
         // zero means "use the default / configured value".
         robustness_ = q.qrv != 0 ? q.qrv : config_.robustness;
         query_interval_ = q.qqi > duration(0) ? q.qqi : default_query_interval;
@@ -441,8 +441,8 @@ time_point HostEngine::next_deadline() const {
     return t;
 }
 
-// RFC 3810 §6 / RFC 2710 §4 need a link-local source address: until the port has one the
-// engine is silent. Once it has, every membership is announced as a fresh join.
+// RFC 3810 §5.2.13: reports come from a link-local source address; until the port has one
+// the engine is silent. Once it has, every membership is announced as a fresh join.
 void HostEngine::set_address_ready(time_point now, bool ready) {
     if (ready == address_ready_)
         return;

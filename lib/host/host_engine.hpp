@@ -7,35 +7,37 @@
 // caller encodes it and splits it by MTU), and random delays come from an injected Random.
 // The caller calls on_timer(now) when now >= next_deadline().
 //
+// clang-format off
 // Where each rule lives (IGMP = RFC 1112 / 2236 / 3376, MLD = RFC 2710 / 3810):
 //
-//   RFC 3376 §5 / RFC 3810 §6     reportable groups (224.0.0.1, ff02::1, scopes 0/1 never;
-//                                 other link-local scope only if configured) ..... is_reportable()
-//   RFC 3376 §5.1 / RFC 3810 §6.1 state-change reports, table of the four transitions,
-//                                 Retransmission List and Filter Mode Retransmission
-//                                 Counter, merging of later changes ...............
-//                                 on_state_change() retransmissions at random (0, URI]
-//                                 .............. on_timer()
-//   RFC 3376 §5.2 / RFC 3810 §6.2 query reception: interface timer, group timer,
-//                                 recorded source list, rules 1-5 ................. on_query()
-//                                 responses (IS_IN / IS_EX, table of GSS answers) . on_timer()
-//   RFC 3376 §4.1.6-7, §8.1, §8.2 / RFC 3810 §5.1.11-12, §9.1-2
-//                                 adopt the querier's QRV and QQI ................. on_query()
-//   RFC 3376 §7.2.1 / RFC 3810 §8.2.1
-//                                 host compatibility mode, Older Version Querier
-//                                 Present timers, cancel pending work on a mode
-//                                 change ...................................... on_query(),
-//                                 on_timer()
-//   RFC 3376 §8.12 / RFC 3810 §9.12 Older Version Querier Present Timeout ....... on_query()
-//   RFC 2236 §3, §6 / RFC 1112 App. I / RFC 2710 §4
-//                                 legacy reports, repeats, delayed responses,
-//                                 suppression, the last-reporter flag, leave/done .
-//                                 on_state_change(),
-//                                                                  on_query(), on_legacy_report()
-//   RFC 3810 §6 / RFC 2710 §4 (link-local address needed before sending)
-//                                 silent until ready, then unsolicited reports ....
-//                                 set_address_ready()
-//   shutdown: leave every group on the wire ..................................... leave_all()
+//   RFC section                          rule                                  function
+//   ------------------------------------ ------------------------------------- -----------------
+//   3376 §5, 3810 §6                     which groups are reported: never      is_reportable()
+//                                        224.0.0.1, ff02::1, IPv6 scopes 0/1;
+//                                        other link-local only if configured
+//   3376 §5.1, 3810 §6.1                 state-change records (the table of    on_state_change()
+//                                        four transitions), Retransmission     merge_state_change()
+//                                        List, Filter Mode Retransmission      emit_state_change()
+//                                        Counter, merging later changes
+//   3376 §5.1, 3810 §6.1                 retransmissions at random (0, URI]    on_timer()
+//   3376 §5.2, 3810 §6.2                 query reception rules 1-5: interface  on_query()
+//                                        timer, group timer, source list
+//   3376 §5.2, 3810 §6.2                 responses: IS_IN / IS_EX, source-     on_timer()
+//                                        specific answer table
+//   3376 §4.1.6-7 §8.1-2, 3810 §5.1.8-9  adopt the querier's QRV and QQI       on_query()
+//     §9.1-2
+//   3376 §7.2.1, 3810 §8.2.1             host compatibility mode, Older        on_query(),
+//                                        Version Querier Present timers,       on_timer(),
+//                                        cancel pending work on a mode change  update_compat()
+//   3376 §8.12, 3810 §9.12, 2236 §8.11   Older Version Querier Present         note_older_querier()
+//                                        Timeout
+//   2236 §3 §6, 1112 App. I, 2710 §4 §5  legacy reports and repeats, delayed   on_state_change(),
+//                                        responses, suppression, the last-     on_query(),
+//                                        reporter flag, leave / done           on_legacy_report()
+//   3810 §5.2.13                         reports need a link-local source:     set_address_ready()
+//                                        silent until ready, then announce
+//   (shutdown)                           leave every group on the wire         leave_all()
+// clang-format on
 //
 // Thread-safety: none. One instance belongs to the control lcore that owns the port.
 // Errors: there are none to report; malformed or irrelevant inputs (a query of the other
@@ -153,7 +155,7 @@ public:
 
     /// Another host's IGMPv1/v2 or MLDv1 report: in a legacy mode it suppresses our pending
     /// report for that group and clears our last-reporter flag (RFC 2236 §6). IGMPv3 /
-    /// MLDv2 hosts do not suppress (RFC 3376 §5.2), so it is ignored in those modes.
+    /// MLDv2 hosts do not suppress (RFC 3376 App. A.2), so it is ignored in those modes.
     void on_legacy_report(time_point now, const wire::LegacyReport& report);
 
     /// Does everything due at or before now: querier-present timers, query responses,
@@ -163,8 +165,9 @@ public:
     /// The earliest time on_timer() has work, or time_never. O(number of groups).
     time_point next_deadline() const;
 
-    /// MLD: whether the port has a usable link-local address (RFC 3810 §6 requires one as
-    /// the source of every report). While not ready the engine records filters and querier
+    /// MLD: whether the port has a usable link-local address, the source of every report
+    /// (RFC 3810 §5.2.13; it also allows :: before one exists, but such reports cannot be
+    /// relied on, so this engine waits). While not ready the engine records filters and querier
     /// parameters but sends and schedules nothing. Becoming ready sends the unsolicited
     /// reports for every current membership as if each group had just been joined
     /// (RFC 3810 §6.1 / RFC 2710 §4), retransmissions included; becoming not ready drops all

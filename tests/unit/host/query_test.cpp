@@ -84,6 +84,14 @@ TEST_F(QueryResponse, GroupQueryCoveredByPendingGeneralResponseIsNotScheduled) {
     EXPECT_EQ(sink.take().size(), 1u);
 }
 
+TEST_F(QueryResponse, GroupQueryDueWithPendingGeneralResponseIsNotScheduled) {
+    rnd.closed(2s);
+    hear(query(3, nullptr, 10s));
+    rnd.closed(2s); // the same moment: the general response already carries the group
+    hear(query(3, "232.1.1.2", 10s));
+    EXPECT_EQ(engine().group_snapshot(ip("232.1.1.2"))->group_timer, time_never);
+}
+
 // Rules 3 and 5, response rule 3: INCLUDE(B) answers IS_IN(A*B).
 TEST_F(QueryResponse, SourceSpecificQueriesAccumulateAndIncludeAnswersIntersection) {
     rnd.closed(5s);

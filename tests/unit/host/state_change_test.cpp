@@ -251,6 +251,22 @@ TEST_F(StateChange, ModeChangeSupersedesPendingSourceRecords) {
                            }));
 }
 
+// The TO_EX / TO_IN record states every source: the per-source state of earlier changes is
+// dropped with a mode change rather than left to outlive it.
+TEST_F(StateChange, ModeChangeDropsPendingSourceState) {
+    make(Family::v4, HostConfig{.robustness = 3});
+    rnd.open(900ms);
+    change(n.group, FilterState::none(), in("a"));
+    rnd.open(900ms);
+    change(n.group, in("a"), ex("c"));
+    auto g = engine().group_snapshot(ip(n.group));
+    ASSERT_TRUE(g);
+    EXPECT_TRUE(g->pending_allow.empty());
+    EXPECT_TRUE(g->pending_block.empty());
+    EXPECT_EQ(g->mode_retransmissions, 2);
+    EXPECT_EQ(g->pending_retransmissions, 2);
+}
+
 // A source change after a mode change: the source outlives the mode counter when robustness
 // is 3 and the change comes after the first mode report.
 TEST_F(StateChange, SourceRetransmissionsContinueAfterModeCounterIsSpent) {

@@ -1,0 +1,780 @@
+// Parsing and validation of the YAML configuration. See config.hpp for the contract and
+// docs/CONFIGURATION.md for the schema.
+//
+// yaml-cpp's own conversions (Node::as<T>) are not used: they accept "0x10", "1e3" and
+// quoted numbers, and their errors carry no key path. Every scalar is read here from its
+// text, so each rule can name the key and the line.
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace mcfwd::config {
+
+ConfigError::ConfigError(std::string file, Location where, std::string path, std::string message)
+    : std::runtime_error(where.line > 0
+                             ? file + ":" + std::to_string(where.line) + ":" +
+                                   std::to_string(where.column) + ": " + path + ": " + message
+                             : file + ": " + path + ": " + message),
+      file_(std::move(file)), where_(where), path_(std::move(path)), message_(std::move(message)) {}
+
+std::string_view role_name(PortRole r) noexcept {
+    return r == PortRole::upstream ? "upstream" : "downstream";
+}
+
+std::string_view flow_steering_name(FlowSteering f) noexcept {
+    switch (f) {
+    case FlowSteering::automatic:
+        return "auto";
+    case FlowSteering::on:
+        return "on";
+    case FlowSteering::off:
+        return "off";
+    }
+    return "?";
+}
+
+const Port* Config::find_port(std::string_view name) const noexcept {
+    for (const Port& p : ports)
+        if (p.name == name)
+            return &p;
+    return nullptr;
+}
+
+namespace {
+
+using addr::IpAddr;
+using filter::FilterMode;
+using filter::FilterState;
+using filter::SourceSet;
+using YAML::Node;
+
+// Debian's DPDK is built with RTE_MAX_LCORE = 128; lib/ cannot include rte_config.h.
+constexpr unsigned max_lcore_id = 127;
+constexpr uint32_t mbuf_headroom = 128; // RTE_PKTMBUF_HEADROOM
+constexpr size_t ring_name_max = 29;    // RTE_RING_NAMESIZE - 1 (the NUL)
+constexpr size_t object_name_max = 32;  // port and receiver names
+
+std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    out += s;
+    out += '"';
+    return out;
+}
+
+std::string join_names(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (std::string_view n : names) {
+        if (!out.empty())
+            out += ", ";
+        out += n;
+    }
+    return out;
+}
+
+std::string child(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string index(const std::string& path, size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+}
+
+/// What a node is, for "expected X, got Y" messages.
+std::string describe(const Node& n) {
+    switch (n.Type()) {
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Sequence:
+        return "a sequence";
+    case YAML::NodeType::Scalar:
+        return quoted(n.Scalar());
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+        break;
+    }
+    return "nothing (null)";
+}
+
+bool is_plain(const Node& n) {
+    return n.Tag() == "?";
+}
+
+bool valid_object_name(std::string_view s) {
+    if (s.empty() || s.size() > object_name_max)
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
+bool valid_ring_name(std::string_view s) {
+    if (s.empty() || s.size() > ring_name_max)
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
+    });
+}
+
+bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/// "0000:01:00.0" (lower case after folding): domain:bus:device.function, function 0..7.
+bool valid_dbdf(std::string_view s) {
+    if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
+        return false;
+    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!is_hex(s[i]))
+            return false;
+    // PCI device numbers are 5 bits (0x00..0x1f).
+    if (s[8] > '1')
+        return false;
+    return s[11] >= '0' && s[11] <= '7';
+}
+
+/// The --vdev driver instance name: the text before the first ','.
+std::string_view vdev_name(std::string_view dev) {
+    return dev.substr(0, dev.find(','));
+}
+
+bool valid_vdev_name(std::string_view s) {
+    if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+}
+
+/// Reads one configuration text. Every check fails through fail(), which throws.
+class Reader {
+public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    Config read(std::string_view text);
+
+private:
+    struct Field {
+        Node key;
+        Node value;
+        Location loc;     // of the value, or of the key when the value is empty
+        Location key_loc; // of the key; equal to loc for sequence elements
+    };
+
+    /// A mapping whose keys were checked against an allowed list.
+    class Map {
+    public:
+        Map(Reader& r, const Node& n, const std::string& path, Location where,
+            std::vector<std::string_view> allowed);
+
+        const Field* get(std::string_view key) const {
+            auto it = fields_.find(std::string(key));
+            return it == fields_.end() ? nullptr : &it->second;
+        }
+        const Field& require(std::string_view key) const {
+            const Field* f = get(key);
+            if (f == nullptr)
+                r_.fail(where_, child(path_, key), "missing required key");
+            return *f;
+        }
+        std::string path(std::string_view key) const { return child(path_, key); }
+        Location where() const { return where_; }
+
+    private:
+        Reader& r_;
+        std::string path_;
+        Location where_;
+        std::map<std::string, Field, std::less<>> fields_;
+    };
+
+    [[noreturn]] void fail(Location where, const std::string& path,
+                           const std::string& message) const {
+        throw ConfigError(file_, where, path, message);
+    }
+
+    static Location mark_of(const Node& n, Location fallback) {
+        const YAML::Mark m = n.Mark();
+        if (m.is_null() || m.line < 0)
+            return fallback;
+        return {m.line + 1, m.column + 1};
+    }
+
+    std::string scalar(const Field& f, const std::string& path, std::string_view what) const {
+        if (!f.value.IsScalar())
+            fail(f.loc, path, "expected " + std::string(what) + ", got " + describe(f.value));
+        return f.value.Scalar();
+    }
+
+    std::string string(const Field& f, const std::string& path) const {
+        return scalar(f, path, "a string");
+    }
+
+    int64_t integer(const Field& f, const std::string& path, int64_t min, int64_t max) const;
+    bool boolean(const Field& f, const std::string& path) const;
+    IpAddr address(const Field& f, const std::string& path) const;
+
+    /// The elements of a sequence as fields (each with its own location).
+    std::vector<Field> sequence(const Field& f, const std::string& path) const {
+        if (!f.value.IsSequence())
+            fail(f.loc, path,
+                 "expected a sequence, got " + describe(f.value) +
+                     (f.value.IsNull() ? " (write [] for none)" : ""));
+        std::vector<Field> out;
+        for (const Node& n : f.value)
+            out.push_back({Node(), n, mark_of(n, f.loc), mark_of(n, f.loc)});
+        return out;
+    }
+
+    template <typename E>
+    E keyword(const Field& f, const std::string& path,
+              std::initializer_list<std::pair<std::string_view, E>> words) const {
+        const std::string s = scalar(f, path, "a keyword");
+        std::vector<std::string_view> names;
+        for (const auto& [name, value] : words) {
+            if (s == name)
+                return value;
+            names.push_back(name);
+        }
+        fail(f.loc, path, "must be one of " + join_names(names) + ", got " + quoted(s));
+    }
+
+    void read_eal(const Field& f, Config& c);
+    void read_lcores(const Field& f, Config& c);
+    void read_mempool(const Field& f, Config& c);
+    void read_limits(const Field& f, Config& c);
+    void read_telemetry(const Field& f, Config& c);
+    void read_ports(const Field& f, Config& c);
+    Port read_port(const Field& f, const std::string& path, const Config& c);
+    void read_protocol(const Field& f, const std::string& path, addr::Family family,
+                       ProtocolConfig& p);
+    void read_receivers(const Field& f, Config& c);
+    Receiver read_receiver(const Field& f, const std::string& path, const Config& c);
+    Join read_join(const Field& f, const std::string& path, const Config& c);
+    size_t port_ref(const Field& f, const std::string& path, const Config& c) const;
+
+    std::string file_;
+    std::set<std::string> ring_names_;
+};
+
+Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location where,
+                 std::vector<std::string_view> allowed)
+    : r_(r), path_(path), where_(where) {
+    if (!n.IsMap())
+        r.fail(where, path.empty() ? "(document)" : path, "expected a mapping, got " + describe(n));
+    for (auto it = n.begin(); it != n.end(); ++it) {
+        const Node& key = it->first;
+        const Location key_loc = mark_of(key, where);
+        if (!key.IsScalar())
+            r.fail(key_loc, path.empty() ? "(document)" : path,
+                   "a key must be a plain name, got " + describe(key));
+        const std::string name = key.Scalar();
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+            r.fail(key_loc, child(path, name),
+                   "unknown key " + quoted(name) + "; allowed: " + join_names(allowed));
+        // yaml-cpp keeps both entries of a repeated key and lookups see only the first;
+        // a silent winner would hide the user's mistake.
+        if (auto prev = fields_.find(name); prev != fields_.end())
+            r.fail(key_loc, child(path, name),
+                   "duplicate key (first at line " + std::to_string(prev->second.key_loc.line) +
+                       ")");
+        // yaml-cpp marks an empty value ("key:" then a newline) at the next line.
+        const Node& value = it->second;
+        fields_.emplace(
+            name, Field{key, value, value.IsNull() ? key_loc : mark_of(value, key_loc), key_loc});
+    }
+}
+
+int64_t Reader::integer(const Field& f, const std::string& path, int64_t min, int64_t max) const {
+    const std::string range = "between " + std::to_string(min) + " and " + std::to_string(max);
+    if (!f.value.IsScalar() || !is_plain(f.value))
+        fail(f.loc, path, "expected an integer " + range + ", got " + describe(f.value));
+    const std::string& s = f.value.Scalar();
+    size_t i = (s.size() > 1 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+    const bool digits = i < s.size() && std::all_of(s.begin() + static_cast<ptrdiff_t>(i), s.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits)
+        fail(f.loc, path, "expected a decimal integer " + range + ", got " + quoted(s));
+    int64_t v = 0;
+    bool overflow = false;
+    for (; i < s.size(); ++i) {
+        if (v > (int64_t{1} << 40)) {
+            overflow = true;
+            break;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    if (s[0] == '-')
+        v = -v;
+    if (overflow || v < min || v > max)
+        fail(f.loc, path, "must be " + range + ", got " + s);
+    return v;
+}
+
+bool Reader::boolean(const Field& f, const std::string& path) const {
+    if (f.value.IsScalar() && is_plain(f.value)) {
+        const std::string& s = f.value.Scalar();
+        if (s == "true" || s == "True" || s == "TRUE")
+            return true;
+        if (s == "false" || s == "False" || s == "FALSE")
+            return false;
+    }
+    fail(f.loc, path, "expected true or false, got " + describe(f.value));
+}
+
+IpAddr Reader::address(const Field& f, const std::string& path) const {
+    const std::string s = scalar(f, path, "an IP address");
+    const std::optional<IpAddr> a = IpAddr::parse(s);
+    if (!a)
+        fail(f.loc, path, quoted(s) + " is not an IPv4 or IPv6 address");
+    return *a;
+}
+
+Config Reader::read(std::string_view text) {
+    std::vector<Node> docs;
+    try {
+        docs = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        Location where{1, 1};
+        if (!e.mark.is_null())
+            where = {e.mark.line + 1, e.mark.column + 1};
+        fail(where, "(syntax)", e.msg);
+    }
+    if (docs.size() > 1)
+        fail(mark_of(docs[1], {1, 1}), "(document)", "only one YAML document is allowed");
+    const Node root = docs.empty() ? Node() : docs[0];
+
+    Config c;
+    c.file = file_;
+    const Map top(*this, root, "", mark_of(root, {1, 1}),
+                  {"eal", "lcores", "mempool", "limits", "telemetry", "ports", "receivers"});
+    if (const Field* f = top.get("eal"))
+        read_eal(*f, c);
+    if (const Field* f = top.get("lcores"))
+        read_lcores(*f, c);
+    if (const Field* f = top.get("mempool"))
+        read_mempool(*f, c);
+    if (const Field* f = top.get("limits"))
+        read_limits(*f, c);
+    if (const Field* f = top.get("telemetry"))
+        read_telemetry(*f, c);
+    // Ports before receivers, limits before joins: references and limits are resolved
+    // whatever order the file writes the sections in.
+    read_ports(top.require("ports"), c);
+    if (const Field* f = top.get("receivers"))
+        read_receivers(*f, c);
+    return c;
+}
+
+void Reader::read_eal(const Field& f, Config& c) {
+    const std::vector<Field> args = sequence(f, "eal");
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string path = index("eal", i);
+        std::string a = scalar(args[i], path, "a string");
+        // mcfwd derives these from lcores: and ports:; a second source of truth would
+        // let the EAL and mcfwd disagree on which lcore or device is which.
+        auto is_opt = [&](std::string_view opt) {
+            return a == opt ||
+                   (a.starts_with(opt) && opt.starts_with("--") && a.size() > opt.size() &&
+                    a[opt.size()] == '=') ||
+                   (!opt.starts_with("--") && a.starts_with(opt) && !a.starts_with("--"));
+        };
+        for (std::string_view opt : {"-l", "-c", "--lcores", "--main-lcore", "--master-lcore"})
+            if (is_opt(opt))
+                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from lcores:; remove it");
+        for (std::string_view opt : {"--vdev"})
+            if (is_opt(opt))
+                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from ports:; remove it");
+        c.eal.push_back(std::move(a));
+    }
+}
+
+void Reader::read_lcores(const Field& f, Config& c) {
+    const Map m(*this, f.value, "lcores", f.loc, {"control", "forwarding"});
+    if (const Field* x = m.get("control"))
+        c.lcores.control = static_cast<unsigned>(integer(*x, m.path("control"), 0, max_lcore_id));
+    if (const Field* x = m.get("forwarding")) {
+        const std::vector<Field> ids = sequence(*x, m.path("forwarding"));
+        if (ids.empty())
+            fail(x->loc, m.path("forwarding"), "must list at least one lcore");
+        c.lcores.forwarding.clear();
+        for (size_t i = 0; i < ids.size(); ++i) {
+            const std::string path = index(m.path("forwarding"), i);
+            const auto id = static_cast<unsigned>(integer(ids[i], path, 0, max_lcore_id));
+            if (std::find(c.lcores.forwarding.begin(), c.lcores.forwarding.end(), id) !=
+                c.lcores.forwarding.end())
+                fail(ids[i].loc, path, "lcore " + std::to_string(id) + " is listed twice");
+            c.lcores.forwarding.push_back(id);
+        }
+    }
+    for (size_t i = 0; i < c.lcores.forwarding.size(); ++i)
+        if (c.lcores.forwarding[i] == c.lcores.control) {
+            const Field* x = m.get("forwarding");
+            // With forwarding: defaulted, the overlap is the control id the user wrote.
+            if (x == nullptr)
+                fail(m.require("control").loc, m.path("control"),
+                     "lcore " + std::to_string(c.lcores.control) +
+                         " is also the default forwarding lcore; set lcores.forwarding");
+            fail(sequence(*x, "")[i].loc, index(m.path("forwarding"), i),
+                 "lcore " + std::to_string(c.lcores.control) +
+                     " is the control lcore; it cannot also forward");
+        }
+}
+
+void Reader::read_mempool(const Field& f, Config& c) {
+    const Map m(*this, f.value, "mempool", f.loc, {"mbufs", "cache", "data_room"});
+    // With mbufs >= 1023 and cache <= 512 (RTE_MEMPOOL_CACHE_MAX_SIZE), DPDK's
+    // cache * 1.5 <= n rule always holds.
+    if (const Field* x = m.get("mbufs"))
+        c.mempool.mbufs = static_cast<uint32_t>(integer(*x, m.path("mbufs"), 1023, 16777215));
+    if (const Field* x = m.get("cache"))
+        c.mempool.cache = static_cast<uint32_t>(integer(*x, m.path("cache"), 0, 512));
+    if (const Field* x = m.get("data_room"))
+        c.mempool.data_room =
+            static_cast<uint32_t>(integer(*x, m.path("data_room"), mbuf_headroom + 128, 65535));
+}
+
+void Reader::read_limits(const Field& f, Config& c) {
+    const Map m(*this, f.value, "limits", f.loc, {"max_filter_sources", "max_merged_sources"});
+    if (const Field* x = m.get("max_filter_sources"))
+        c.limits.max_filter_sources =
+            static_cast<uint32_t>(integer(*x, m.path("max_filter_sources"), 1, 65536));
+    if (const Field* x = m.get("max_merged_sources"))
+        c.limits.max_merged_sources =
+            static_cast<uint32_t>(integer(*x, m.path("max_merged_sources"), 1, 65536));
+}
+
+void Reader::read_telemetry(const Field& f, Config& c) {
+    const Map m(*this, f.value, "telemetry", f.loc, {"read_only"});
+    if (const Field* x = m.get("read_only"))
+        c.telemetry.read_only = boolean(*x, m.path("read_only"));
+}
+
+void Reader::read_ports(const Field& f, Config& c) {
+    const std::vector<Field> ports = sequence(f, "ports");
+    if (ports.empty())
+        fail(f.loc, "ports", "must list at least one port");
+    for (size_t i = 0; i < ports.size(); ++i)
+        c.ports.push_back(read_port(ports[i], index("ports", i), c));
+}
+
+Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
+    const Map m(*this, f.value, path, f.loc,
+                {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
+                 "ipv6", "igmp", "mld", "flow_steering"});
+    Port p;
+    p.location = f.loc;
+
+    const Field& name = m.require("name");
+    p.name = string(name, m.path("name"));
+    if (!valid_object_name(p.name))
+        fail(name.loc, m.path("name"),
+             quoted(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+    for (size_t i = 0; i < c.ports.size(); ++i)
+        if (c.ports[i].name == p.name)
+            fail(name.loc, m.path("name"),
+                 "duplicate port name " + quoted(p.name) + " (also ports[" + std::to_string(i) +
+                     "], line " + std::to_string(c.ports[i].location.line) + ")");
+
+    const Field* device = m.get("device");
+    const Field* pci = m.get("pci");
+    if (device == nullptr && pci == nullptr)
+        fail(m.where(), path,
+             "needs exactly one of device (a --vdev string) or pci (a DBDF address)");
+    if (device != nullptr && pci != nullptr)
+        fail(pci->loc, m.path("pci"), "device and pci are exclusive; give one of them");
+    if (device != nullptr) {
+        p.kind = DeviceKind::vdev;
+        p.device = string(*device, m.path("device"));
+        const std::string_view dn = vdev_name(p.device);
+        if (!valid_vdev_name(dn))
+            fail(device->loc, m.path("device"),
+                 quoted(p.device) +
+                     " is not a virtual device: expected DRIVERINSTANCE[,key=value...] such "
+                     "as \"net_null0\"");
+        for (size_t i = 0; i < c.ports.size(); ++i)
+            if (c.ports[i].kind == DeviceKind::vdev && vdev_name(c.ports[i].device) == dn)
+                fail(device->loc, m.path("device"),
+                     "device " + std::string(dn) + " is already used by ports[" +
+                         std::to_string(i) + "] (" + c.ports[i].name + ")");
+    } else {
+        p.kind = DeviceKind::pci;
+        p.device = string(*pci, m.path("pci"));
+        std::transform(p.device.begin(), p.device.end(), p.device.begin(),
+                       [](char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (!valid_dbdf(p.device))
+            fail(pci->loc, m.path("pci"),
+                 quoted(pci->value.Scalar()) +
+                     " is not a PCI address: expected domain:bus:device.function such as "
+                     "\"0000:01:00.0\"");
+        for (size_t i = 0; i < c.ports.size(); ++i)
+            if (c.ports[i].kind == DeviceKind::pci && c.ports[i].device == p.device)
+                fail(pci->loc, m.path("pci"),
+                     "PCI device " + p.device + " is already used by ports[" + std::to_string(i) +
+                         "] (" + c.ports[i].name + ")");
+    }
+
+    if (const Field* x = m.get("rx_queues"))
+        p.rx_queues = static_cast<uint16_t>(integer(*x, m.path("rx_queues"), 1, 16));
+    if (const Field* x = m.get("tx_queues"))
+        p.tx_queues = static_cast<uint16_t>(integer(*x, m.path("tx_queues"), 1, 16));
+    const Field* mtu = m.get("mtu");
+    if (mtu != nullptr)
+        p.mtu = static_cast<uint16_t>(integer(*mtu, m.path("mtu"), 68, 9600));
+    if (const Field* x = m.get("vlan"))
+        p.vlan = static_cast<uint16_t>(integer(*x, m.path("vlan"), 1, 4094));
+    // mcfwd does not enable scattered RX: a frame of the MTU (Ethernet header, an optional
+    // VLAN tag and the CRC some PMDs keep) must fit one mbuf after its headroom.
+    const uint32_t frame = p.mtu + 14u + 4u + (p.vlan ? 4u : 0u);
+    if (mbuf_headroom + frame > c.mempool.data_room)
+        fail(mtu != nullptr ? mtu->loc : m.where(), m.path("mtu"),
+             "mtu " + std::to_string(p.mtu) +
+                 " needs mempool.data_room >= " + std::to_string(mbuf_headroom + frame) +
+                 " (128 headroom + " + std::to_string(frame) + "-byte frame), got " +
+                 std::to_string(c.mempool.data_room));
+
+    if (const Field* x = m.get("role"))
+        p.role = keyword<PortRole>(
+            *x, m.path("role"),
+            {{"upstream", PortRole::upstream}, {"downstream", PortRole::downstream}});
+    if (const Field* x = m.get("flow_steering"))
+        p.flow_steering = keyword<FlowSteering>(*x, m.path("flow_steering"),
+                                                {{"auto", FlowSteering::automatic},
+                                                 {"on", FlowSteering::on},
+                                                 {"off", FlowSteering::off}});
+
+    if (const Field* x = m.get("ipv4")) {
+        const Map v4(*this, x->value, m.path("ipv4"), x->loc, {"address"});
+        const Field& a = v4.require("address");
+        const IpAddr ip = address(a, v4.path("address"));
+        const uint32_t h = ip.v4_host();
+        if (!ip.is_v4())
+            fail(a.loc, v4.path("address"), ip.to_string() + " is not an IPv4 address");
+        if (ip.is_multicast() || h == 0 || h == 0xffffffffu || (h >> 24) == 127)
+            fail(a.loc, v4.path("address"),
+                 ip.to_string() + " is not a unicast address (IGMP source, RFC 3376 §4.2.13)");
+        p.ipv4_address = ip;
+    }
+    if (const Field* x = m.get("ipv6")) {
+        const Map v6(*this, x->value, m.path("ipv6"), x->loc, {"link_local"});
+        const Field& a = v6.require("link_local");
+        const IpAddr ip = address(a, v6.path("link_local"));
+        if (!ip.is_v6_link_local_unicast())
+            fail(a.loc, v6.path("link_local"),
+                 ip.to_string() + " is not link-local (fe80::/10); MLD is sent from a " +
+                     "link-local source (RFC 3810 §5)");
+        p.ipv6_link_local = ip;
+    }
+    if (const Field* x = m.get("igmp"))
+        read_protocol(*x, m.path("igmp"), addr::Family::v4, p.igmp);
+    if (const Field* x = m.get("mld"))
+        read_protocol(*x, m.path("mld"), addr::Family::v6, p.mld);
+    return p;
+}
+
+void Reader::read_protocol(const Field& f, const std::string& path, addr::Family family,
+                           ProtocolConfig& p) {
+    const Map m(*this, f.value, path, f.loc,
+                {"enabled", "version", "robustness", "unsolicited_report_interval_ms",
+                 "report_link_local_groups"});
+    if (const Field* x = m.get("enabled"))
+        p.enabled = boolean(*x, m.path("enabled"));
+    if (const Field* x = m.get("version")) {
+        const std::string& s = x->value.IsScalar() ? x->value.Scalar() : std::string();
+        const bool v4 = family == addr::Family::v4;
+        if (!(x->value.IsScalar() && is_plain(x->value) &&
+              (s == "1" || s == "2" || (v4 && s == "3"))))
+            fail(x->loc, m.path("version"),
+                 std::string(v4 ? "must be 1, 2 or 3" : "must be 1 or 2") + ", got " +
+                     (x->value.IsScalar() && is_plain(x->value) ? s : describe(x->value)));
+        p.version = static_cast<uint8_t>(s[0] - '0');
+    }
+    if (const Field* x = m.get("robustness"))
+        p.robustness = static_cast<uint8_t>(integer(*x, m.path("robustness"), 1, 7));
+    if (const Field* x = m.get("unsolicited_report_interval_ms"))
+        p.unsolicited_report_interval_ms =
+            static_cast<uint32_t>(integer(*x, m.path("unsolicited_report_interval_ms"), 1, 600000));
+    if (const Field* x = m.get("report_link_local_groups"))
+        p.report_link_local_groups = boolean(*x, m.path("report_link_local_groups"));
+}
+
+size_t Reader::port_ref(const Field& f, const std::string& path, const Config& c) const {
+    const std::string name = string(f, path);
+    for (size_t i = 0; i < c.ports.size(); ++i)
+        if (c.ports[i].name == name)
+            return i;
+    std::vector<std::string_view> names;
+    for (const Port& p : c.ports)
+        names.push_back(p.name);
+    fail(f.loc, path, "unknown port " + quoted(name) + "; configured: " + join_names(names));
+}
+
+void Reader::read_receivers(const Field& f, Config& c) {
+    const std::vector<Field> rs = sequence(f, "receivers");
+    for (size_t i = 0; i < rs.size(); ++i)
+        c.receivers.push_back(read_receiver(rs[i], index("receivers", i), c));
+}
+
+Receiver Reader::read_receiver(const Field& f, const std::string& path, const Config& c) {
+    const Map m(*this, f.value, path, f.loc, {"name", "sink", "joins"});
+    Receiver r;
+    r.location = f.loc;
+
+    const Field& name = m.require("name");
+    r.name = string(name, m.path("name"));
+    if (!valid_object_name(r.name))
+        fail(name.loc, m.path("name"),
+             quoted(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+    for (size_t i = 0; i < c.receivers.size(); ++i)
+        if (c.receivers[i].name == r.name)
+            fail(name.loc, m.path("name"),
+                 "duplicate receiver name " + quoted(r.name) + " (also receivers[" +
+                     std::to_string(i) + "], line " + std::to_string(c.receivers[i].location.line) +
+                     ")");
+
+    const Field& sink = m.require("sink");
+    const Map s(*this, sink.value, m.path("sink"), sink.loc, {"ring", "size", "port"});
+    const Field* ring = s.get("ring");
+    const Field* port = s.get("port");
+    if (ring == nullptr && port == nullptr)
+        fail(s.where(), m.path("sink"),
+             "needs exactly one of ring (an rte_ring name) or port (a port name)");
+    if (ring != nullptr && port != nullptr)
+        fail(port->loc, s.path("port"), "ring and port are exclusive; give one of them");
+    if (ring != nullptr) {
+        r.sink.kind = SinkKind::ring;
+        r.sink.name = string(*ring, s.path("ring"));
+        if (!valid_ring_name(r.sink.name))
+            fail(ring->loc, s.path("ring"),
+                 quoted(r.sink.name) +
+                     " is not a valid ring name: 1 to 29 characters of [A-Za-z0-9_.-]");
+        // rte_ring names are global to the DPDK process (and its secondaries).
+        if (!ring_names_.insert(r.sink.name).second)
+            fail(ring->loc, s.path("ring"),
+                 "ring " + quoted(r.sink.name) + " is already the sink of another receiver");
+        if (const Field* x = s.get("size")) {
+            const int64_t n = integer(*x, s.path("size"), 32, 16777216);
+            if ((n & (n - 1)) != 0)
+                fail(x->loc, s.path("size"),
+                     "must be a power of two (rte_ring), got " + std::to_string(n));
+            r.sink.ring_size = static_cast<uint32_t>(n);
+        }
+    } else {
+        if (const Field* x = s.get("size"))
+            fail(x->loc, s.path("size"), "size applies to ring sinks only");
+        r.sink.kind = SinkKind::port;
+        r.sink.port_index = port_ref(*port, s.path("port"), c);
+        r.sink.name = c.ports[r.sink.port_index].name;
+    }
+
+    if (const Field* x = m.get("joins")) {
+        const std::vector<Field> js = sequence(*x, m.path("joins"));
+        for (size_t i = 0; i < js.size(); ++i) {
+            const std::string jpath = index(m.path("joins"), i);
+            Join j = read_join(js[i], jpath, c);
+            for (size_t k = 0; k < r.joins.size(); ++k)
+                if (r.joins[k].port_index == j.port_index && r.joins[k].group == j.group)
+                    fail(j.location, jpath,
+                         "duplicate join of " + j.group.to_string() + " on port " + j.port +
+                             " (also joins[" + std::to_string(k) + "], line " +
+                             std::to_string(r.joins[k].location.line) +
+                             "); one receiver has one filter per port and group");
+            r.joins.push_back(std::move(j));
+        }
+    }
+    return r;
+}
+
+Join Reader::read_join(const Field& f, const std::string& path, const Config& c) {
+    const Map m(*this, f.value, path, f.loc, {"port", "group", "mode", "sources"});
+    Join j;
+    j.location = f.loc;
+    j.port_index = port_ref(m.require("port"), m.path("port"), c);
+    j.port = c.ports[j.port_index].name;
+
+    const Field& group = m.require("group");
+    j.group = address(group, m.path("group"));
+    if (!j.group.is_multicast())
+        fail(group.loc, m.path("group"), j.group.to_string() + " is not a multicast address");
+
+    std::vector<IpAddr> sources;
+    const Field* src = m.get("sources");
+    if (src != nullptr) {
+        const std::vector<Field> list = sequence(*src, m.path("sources"));
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string spath = index(m.path("sources"), i);
+            const IpAddr a = address(list[i], spath);
+            if (a.family() != j.group.family())
+                fail(list[i].loc, spath,
+                     "source " + a.to_string() + " is " + std::string(a.is_v4() ? "IPv4" : "IPv6") +
+                         " but group " + j.group.to_string() + " is " +
+                         (j.group.is_v4() ? "IPv4" : "IPv6"));
+            if (a.is_multicast() || a.is_unspecified())
+                fail(list[i].loc, spath, "source " + a.to_string() + " is not a unicast address");
+            for (size_t k = 0; k < sources.size(); ++k)
+                if (sources[k] == a)
+                    fail(list[i].loc, spath,
+                         "source " + a.to_string() + " is listed twice (also sources[" +
+                             std::to_string(k) + "])");
+            sources.push_back(a);
+        }
+        if (sources.size() > c.limits.max_filter_sources)
+            fail(src->loc, m.path("sources"),
+                 std::to_string(sources.size()) + " sources exceed limits.max_filter_sources (" +
+                     std::to_string(c.limits.max_filter_sources) + ")");
+    }
+
+    // Without mode: sources mean a source-specific join, no sources an any-source join.
+    FilterMode mode = sources.empty() ? FilterMode::exclude : FilterMode::include;
+    const Field* mode_field = m.get("mode");
+    if (mode_field != nullptr)
+        mode = keyword<FilterMode>(
+            *mode_field, m.path("mode"),
+            {{"include", FilterMode::include}, {"exclude", FilterMode::exclude}});
+    if (mode == FilterMode::include && sources.empty())
+        fail(mode_field->loc, m.path("mode"),
+             "include {} is no membership: list sources, or use exclude (or no mode) for "
+             "any source");
+    // RFC 4604 §2.2.1 / RFC 4607 §1: in the SSM range only (S,G) channels exist; an
+    // EXCLUDE-mode join there is never answered by an SSM-aware network.
+    if (j.group.is_ssm() && mode == FilterMode::exclude) {
+        if (mode_field != nullptr)
+            fail(mode_field->loc, m.path("mode"),
+                 j.group.to_string() +
+                     " is a source-specific group (RFC 4607): only include mode is allowed");
+        fail(group.loc, m.path("group"),
+             j.group.to_string() +
+                 " is a source-specific group (RFC 4607): join it with mode include and sources");
+    }
+    j.filter = FilterState{mode, SourceSet::from_unsorted(std::move(sources))};
+    return j;
+}
+
+} // namespace
+
+Config load_string(std::string_view text, std::string_view name_for_messages) {
+    Reader r{std::string(name_for_messages)};
+    return r.read(text);
+}
+
+Config load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int err = errno;
+        throw ConfigError(path, {}, "(file)", std::strerror(err != 0 ? err : ENOENT));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad())
+        throw ConfigError(path, {}, "(file)", "read error");
+    return load_string(text.str(), path);
+}
+
+} // namespace mcfwd::config

@@ -1,0 +1,300 @@
+// The bad-configuration matrix: each row is a small YAML text and the error it must give —
+// the key path, the 1-based line (and column where given) and a part of the message.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace mcfwd::config {
+namespace {
+
+struct BadCase {
+    const char* name;
+    const char* yaml;
+    const char* path;
+    int line;
+    int column; // 0: not checked
+    const char* message;
+};
+
+// Lines 1-2: one valid port, so most rows need only the lines under test.
+#define PORT "ports:\n  - { name: up, device: net_null0 }\n"
+// Lines 1-4: two ports and the start of a receiver list (line 5 is the first receiver).
+#define TWO_PORTS                                                                                  \
+    "ports:\n"                                                                                     \
+    "  - { name: up, device: net_null0 }\n"                                                        \
+    "  - { name: down, device: net_null1 }\n"                                                      \
+    "receivers:\n"
+
+const BadCase bad_cases[] = {
+    // YAML itself.
+    {"SyntaxUnclosedFlowSequence", "ports: [\n", "(syntax)", 2, 1,
+     "end of sequence flow not found"},
+    {"SyntaxIllegalMapValue", "a: b\n c: d\n", "(syntax)", 2, 3, "illegal map value"},
+    {"SyntaxUndefinedAlias", PORT "eal: *nope\n", "(syntax)", 3, 6, "anchor is not defined"},
+    {"EmptyText", "", "(document)", 1, 1, "expected a mapping, got nothing"},
+    {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1, "expected a mapping, got a sequence"},
+    {"TwoDocuments", PORT "---\n" PORT, "(document)", 4, 1, "only one YAML document"},
+    // Keys.
+    {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,
+     "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, ports, receivers"},
+    {"DuplicateTopLevelKey", PORT "ports: []\n", "ports", 3, 1, "duplicate key (first at line 1)"},
+    {"MissingPorts", "lcores: { control: 0 }\n", "ports", 1, 1, "missing required key"},
+    {"PortsEmpty", "ports: []\n", "ports", 1, 8, "at least one port"},
+    {"PortsNull", "ports:\n", "ports", 1, 1, "got nothing (null) (write [] for none)"},
+    {"PortsMapping", "ports: { name: up }\n", "ports", 1, 8, "expected a sequence, got a mapping"},
+    // eal.
+    {"EalScalar", PORT "eal: --no-huge\n", "eal", 3, 6, "expected a sequence"},
+    {"EalElementMapping", PORT "eal: [--no-huge, { m: 256 }]\n", "eal[1]", 3, 18,
+     "expected a string, got a mapping"},
+    {"EalSetsLcoresShort", PORT "eal: [--no-pci, -l0-3]\n", "eal[1]", 3, 17,
+     "is set by mcfwd from lcores:"},
+    {"EalSetsLcoresLong", PORT "eal:\n  - --no-pci\n  - --lcores=0@0\n", "eal[1]", 5, 5,
+     "is set by mcfwd from lcores:"},
+    {"EalSetsVdev", PORT "eal: [--vdev=net_null9]\n", "eal[0]", 3, 7,
+     "is set by mcfwd from ports:"},
+    // lcores.
+    {"LcoreControlOutOfRange", PORT "lcores:\n  control: 128\n", "lcores.control", 4, 12,
+     "must be between 0 and 127, got 128"},
+    {"LcoreForwardingEmpty", PORT "lcores: { control: 0, forwarding: [] }\n", "lcores.forwarding",
+     3, 35, "at least one lcore"},
+    {"LcoreControlInForwarding", PORT "lcores:\n  control: 2\n  forwarding: [1, 2]\n",
+     "lcores.forwarding[1]", 5, 19, "lcore 2 is the control lcore"},
+    {"LcoreControlIsDefaultForwarding", PORT "lcores:\n  control: 1\n", "lcores.control", 4, 12,
+     "also the default forwarding lcore"},
+    {"LcoreForwardingTwice", PORT "lcores: { forwarding: [1, 3, 1] }\n", "lcores.forwarding[2]", 3,
+     30, "lcore 1 is listed twice"},
+    {"LcoreUnknownKey", PORT "lcores: { workers: [1] }\n", "lcores.workers", 3, 11,
+     "allowed: control, forwarding"},
+    // mempool, limits, telemetry.
+    {"MempoolTooFewMbufs", PORT "mempool:\n  mbufs: 100\n", "mempool.mbufs", 4, 10,
+     "must be between 1023 and 16777215, got 100"},
+    {"MempoolCacheTooLarge", PORT "mempool: { cache: 1000 }\n", "mempool.cache", 3, 19,
+     "must be between 0 and 512"},
+    {"MempoolDataRoomNotNumber", PORT "mempool: { data_room: big }\n", "mempool.data_room", 3, 23,
+     "expected a decimal integer between 256 and 65535, got \"big\""},
+    {"LimitsZero", PORT "limits: { max_filter_sources: 0 }\n", "limits.max_filter_sources", 3, 31,
+     "must be between 1 and 65536, got 0"},
+    {"LimitsTooLarge", PORT "limits:\n  max_merged_sources: 65537\n", "limits.max_merged_sources",
+     4, 23, "got 65537"},
+    {"LimitsHugeNumberDoesNotOverflow",
+     PORT "limits:\n  max_merged_sources: 99999999999999999999\n", "limits.max_merged_sources", 4,
+     23, "must be between 1 and 65536"},
+    {"TelemetryYesIsNotBoolean", PORT "telemetry: { read_only: yes }\n", "telemetry.read_only", 3,
+     25, "expected true or false, got \"yes\""},
+    // Ports.
+    {"PortNotMapping", "ports: [up]\n", "ports[0]", 1, 9, "expected a mapping, got \"up\""},
+    {"PortMissingName", "ports:\n  - device: net_null0\n", "ports[0].name", 2, 5,
+     "missing required key"},
+    {"PortBadName", "ports:\n  - name: Up!\n    device: net_null0\n", "ports[0].name", 2, 11,
+     "not a valid name"},
+    {"PortDuplicateName",
+     "ports:\n  - { name: up, device: net_null0 }\n  - { name: up, device: net_null1 }\n",
+     "ports[1].name", 3, 13, "duplicate port name \"up\" (also ports[0], line 2)"},
+    {"PortWithoutDevice", "ports:\n  - name: up\n    mtu: 1500\n", "ports[0]", 2, 5,
+     "needs exactly one of device"},
+    {"PortDeviceAndPci", "ports:\n  - name: up\n    device: net_null0\n    pci: 0000:01:00.0\n",
+     "ports[0].pci", 4, 10, "exclusive"},
+    {"PortPciWithoutDomain", "ports:\n  - name: up\n    pci: \"01:00.0\"\n", "ports[0].pci", 3, 10,
+     "is not a PCI address"},
+    {"PortVdevNotADriverName", "ports:\n  - name: up\n    device: \",rx_pcap=a\"\n",
+     "ports[0].device", 3, 13, "is not a virtual device"},
+    {"PortDuplicateVdev",
+     "ports:\n  - { name: a, device: \"net_null0,no-rx=1\" }\n  - { name: b, device: net_null0 }\n",
+     "ports[1].device", 3, 24, "device net_null0 is already used by ports[0] (a)"},
+    {"PortDuplicatePci",
+     "ports:\n  - { name: a, pci: 0000:01:00.0 }\n  - { name: b, pci: 0000:01:00.0 }\n",
+     "ports[1].pci", 3, 21, "PCI device 0000:01:00.0 is already used"},
+    {"PortTooManyRxQueues", "ports:\n  - name: up\n    device: net_null0\n    rx_queues: 17\n",
+     "ports[0].rx_queues", 4, 16, "must be between 1 and 16, got 17"},
+    {"PortQuotedNumber", "ports:\n  - name: up\n    device: net_null0\n    tx_queues: \"2\"\n",
+     "ports[0].tx_queues", 4, 16, "expected an integer between 1 and 16, got \"2\""},
+    {"PortHexNumber", "ports:\n  - name: up\n    device: net_null0\n    tx_queues: 0x2\n",
+     "ports[0].tx_queues", 4, 16, "expected a decimal integer"},
+    {"PortMtuTooSmall", "ports:\n  - name: up\n    device: net_null0\n    mtu: 67\n",
+     "ports[0].mtu", 4, 10, "must be between 68 and 9600, got 67"},
+    {"PortJumboMtuNeedsDataRoom", "ports:\n  - name: up\n    device: net_null0\n    mtu: 9000\n",
+     "ports[0].mtu", 4, 10, "needs mempool.data_room >= 9146"},
+    {"PortVlanTagCountsAgainstDataRoom",
+     "mempool: { data_room: 1648 }\nports:\n  - name: up\n    device: net_null0\n"
+     "    vlan: 7\n",
+     "ports[0].mtu", 3, 5, "needs mempool.data_room >= 1650"},
+    {"PortVlanZero", "ports:\n  - name: up\n    device: net_null0\n    vlan: 0\n", "ports[0].vlan",
+     4, 11, "must be between 1 and 4094, got 0"},
+    {"PortVlan4095", "ports:\n  - name: up\n    device: net_null0\n    vlan: 4095\n",
+     "ports[0].vlan", 4, 11, "got 4095"},
+    {"PortUnknownRole", "ports:\n  - name: up\n    device: net_null0\n    role: proxy\n",
+     "ports[0].role", 4, 11, "must be one of upstream, downstream, got \"proxy\""},
+    {"PortFlowSteeringYes", "ports:\n  - name: up\n    device: net_null0\n    flow_steering: yes\n",
+     "ports[0].flow_steering", 4, 20, "must be one of auto, on, off"},
+    {"PortUnknownKeyListsAllowed", "ports:\n  - name: up\n    device: net_null0\n    speed: 10\n",
+     "ports[0].speed", 4, 5, "allowed: name, device, pci, rx_queues"},
+    {"PortIpv4Multicast",
+     "ports:\n  - name: up\n    device: net_null0\n    ipv4: { address: 224.0.0.1 }\n",
+     "ports[0].ipv4.address", 4, 22, "not a unicast address"},
+    {"PortIpv4GivenIpv6",
+     "ports:\n  - name: up\n    device: net_null0\n    ipv4:\n      address: \"2001:db8::1\"\n",
+     "ports[0].ipv4.address", 5, 16, "is not an IPv4 address"},
+    {"PortIpv4NotAnAddress",
+     "ports:\n  - name: up\n    device: net_null0\n    ipv4: { address: 192.0.2 }\n",
+     "ports[0].ipv4.address", 4, 22, "\"192.0.2\" is not an IPv4 or IPv6 address"},
+    {"PortIpv4WithoutAddress", "ports:\n  - name: up\n    device: net_null0\n    ipv4: {}\n",
+     "ports[0].ipv4.address", 4, 11, "missing required key"},
+    {"PortIpv6NotLinkLocal",
+     "ports:\n  - name: up\n    device: net_null0\n    ipv6: { link_local: \"2001:db8::1\" }\n",
+     "ports[0].ipv6.link_local", 4, 25, "is not link-local (fe80::/10)"},
+    {"PortIgmpVersion4",
+     "ports:\n  - name: up\n    device: net_null0\n    igmp:\n      version: 4\n",
+     "ports[0].igmp.version", 5, 16, "must be 1, 2 or 3, got 4"},
+    {"PortMldVersion3", "ports:\n  - name: up\n    device: net_null0\n    mld: { version: 3 }\n",
+     "ports[0].mld.version", 4, 21, "must be 1 or 2, got 3"},
+    {"PortIgmpRobustnessZero",
+     "ports:\n  - name: up\n    device: net_null0\n    igmp: { robustness: 0 }\n",
+     "ports[0].igmp.robustness", 4, 25, "must be between 1 and 7, got 0"},
+    {"PortMldRobustness8",
+     "ports:\n  - name: up\n    device: net_null0\n    mld: { robustness: 8 }\n",
+     "ports[0].mld.robustness", 4, 24, "got 8"},
+    {"PortIgmpEnabledOneIsNotBoolean",
+     "ports:\n  - name: up\n    device: net_null0\n    igmp: { enabled: 1 }\n",
+     "ports[0].igmp.enabled", 4, 22, "expected true or false, got \"1\""},
+    {"PortIgmpUnsolicitedIntervalZero",
+     "ports:\n  - name: up\n    device: net_null0\n    igmp:\n"
+     "      unsolicited_report_interval_ms: 0\n",
+     "ports[0].igmp.unsolicited_report_interval_ms", 5, 39, "must be between 1 and 600000"},
+    {"PortIgmpUnknownKey",
+     "ports:\n  - name: up\n    device: net_null0\n    igmp: { querier: true }\n",
+     "ports[0].igmp.querier", 4, 13, "allowed: enabled, version, robustness"},
+    // Receivers and sinks.
+    {"ReceiversScalar", PORT "receivers: feedA\n", "receivers", 3, 12, "expected a sequence"},
+    {"ReceiverMissingSink", TWO_PORTS "  - name: a\n", "receivers[0].sink", 5, 5,
+     "missing required key"},
+    {"ReceiverDuplicateName",
+     TWO_PORTS "  - { name: a, sink: { ring: r1 } }\n  - { name: a, sink: { ring: r2 } }\n",
+     "receivers[1].name", 6, 13, "duplicate receiver name \"a\" (also receivers[0], line 5)"},
+    {"SinkEmpty", TWO_PORTS "  - name: a\n    sink: {}\n", "receivers[0].sink", 6, 11,
+     "needs exactly one of ring"},
+    {"SinkRingAndPort", TWO_PORTS "  - name: a\n    sink: { ring: r, port: down }\n",
+     "receivers[0].sink.port", 6, 28, "exclusive"},
+    {"SinkUnknownPortListsPorts", TWO_PORTS "  - name: a\n    sink: { port: side }\n",
+     "receivers[0].sink.port", 6, 19, "unknown port \"side\"; configured: up, down"},
+    {"SinkSizeOnPortSink", TWO_PORTS "  - name: a\n    sink: { port: down, size: 64 }\n",
+     "receivers[0].sink.size", 6, 31, "size applies to ring sinks only"},
+    {"SinkRingSizeNotPowerOfTwo", TWO_PORTS "  - name: a\n    sink: { ring: r, size: 1000 }\n",
+     "receivers[0].sink.size", 6, 28, "must be a power of two"},
+    {"SinkRingSizeTooSmall", TWO_PORTS "  - name: a\n    sink: { ring: r, size: 16 }\n",
+     "receivers[0].sink.size", 6, 28, "must be between 32 and 16777216"},
+    {"SinkRingNameTooLong",
+     TWO_PORTS "  - name: a\n    sink: { ring: abcdefghijabcdefghijabcdefghij }\n",
+     "receivers[0].sink.ring", 6, 19, "not a valid ring name"},
+    {"SinkRingNameUsedTwice",
+     TWO_PORTS "  - { name: a, sink: { ring: feed } }\n  - { name: b, sink: { ring: feed } }\n",
+     "receivers[1].sink.ring", 6, 30, "ring \"feed\" is already the sink of another receiver"},
+    // Joins.
+    {"JoinUnknownPort",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: side, group: 239.1.1.1 }\n",
+     "receivers[0].joins[0].port", 8, 17, "unknown port \"side\""},
+    {"JoinMissingGroup",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n      - port: up\n",
+     "receivers[0].joins[0].group", 8, 9, "missing required key"},
+    {"JoinGroupNotMulticast",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 10.1.1.1 }\n",
+     "receivers[0].joins[0].group", 8, 28, "10.1.1.1 is not a multicast address"},
+    {"JoinGroupNotAnAddress",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: feed }\n",
+     "receivers[0].joins[0].group", 8, 28, "\"feed\" is not an IPv4 or IPv6 address"},
+    {"JoinSourceMulticast",
+     TWO_PORTS
+     "  - name: a\n    sink: { ring: r }\n    joins:\n"
+     "      - port: up\n        group: 239.1.1.1\n        sources: [10.0.0.1, 239.9.9.9]\n",
+     "receivers[0].joins[0].sources[1]", 10, 29, "source 239.9.9.9 is not a unicast address"},
+    {"JoinSourceUnspecified",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - port: up\n        group: 239.1.1.1\n        sources: [0.0.0.0]\n",
+     "receivers[0].joins[0].sources[0]", 10, 19, "not a unicast address"},
+    {"JoinSourceOtherFamily",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - port: up\n        group: \"ff3e::1\"\n        sources: [10.0.0.1]\n",
+     "receivers[0].joins[0].sources[0]", 10, 19,
+     "source 10.0.0.1 is IPv4 but group ff3e::1 is IPv6"},
+    {"JoinSourceListedTwice",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - port: up\n        group: 232.1.1.1\n"
+               "        sources: [10.0.0.1, 10.0.0.2, 10.0.0.1]\n",
+     "receivers[0].joins[0].sources[2]", 10, 39,
+     "source 10.0.0.1 is listed twice (also sources[0])"},
+    {"JoinSourcesNotSequence",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 232.1.1.1, sources: 10.0.0.1 }\n",
+     "receivers[0].joins[0].sources", 8, 48, "expected a sequence, got \"10.0.0.1\""},
+    {"JoinIncludeWithoutSources",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 239.1.1.1, mode: include }\n",
+     "receivers[0].joins[0].mode", 8, 45, "include {} is no membership"},
+    {"JoinIncludeWithEmptySources",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 239.1.1.1, mode: include, sources: [] }\n",
+     "receivers[0].joins[0].mode", 8, 45, "include {} is no membership"},
+    {"JoinUnknownMode",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 239.1.1.1, mode: any }\n",
+     "receivers[0].joins[0].mode", 8, 45, "must be one of include, exclude, got \"any\""},
+    {"JoinSsmGroupAnySource",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 232.1.1.1 }\n",
+     "receivers[0].joins[0].group", 8, 28, "232.1.1.1 is a source-specific group (RFC 4607)"},
+    {"JoinSsmGroupExcludeMode",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - port: up\n        group: \"ff3e::8000:1\"\n        mode: exclude\n"
+               "        sources: [\"2001:db8::1\"]\n",
+     "receivers[0].joins[0].mode", 10, 15, "only include mode is allowed"},
+    {"JoinTooManySources",
+     "limits: { max_filter_sources: 2 }\n" TWO_PORTS "  - name: a\n    sink: { ring: r }\n"
+     "    joins:\n      - port: up\n        group: 232.1.1.1\n"
+     "        sources: [10.0.0.1, 10.0.0.2, 10.0.0.3]\n",
+     "receivers[0].joins[0].sources", 11, 18, "3 sources exceed limits.max_filter_sources (2)"},
+    {"JoinDuplicateReceiverPortGroup",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 239.1.1.1 }\n      - { port: down, group: 239.1.1.1 }\n"
+               "      - { port: up, group: 239.1.1.1, mode: exclude, sources: [10.0.0.1] }\n",
+     "receivers[0].joins[2]", 10, 9,
+     "duplicate join of 239.1.1.1 on port up (also joins[0], line 8)"},
+    {"JoinUnknownKey",
+     TWO_PORTS "  - name: a\n    sink: { ring: r }\n    joins:\n"
+               "      - { port: up, group: 232.1.1.1, source: 10.0.0.1 }\n",
+     "receivers[0].joins[0].source", 8, 39, "allowed: port, group, mode, sources"},
+};
+
+class BadConfig : public testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfig, NamesPathLineAndReason) {
+    const BadCase& c = GetParam();
+    try {
+        (void)load_string(c.yaml, "bad.yaml");
+        FAIL() << "loaded without error:\n" << c.yaml;
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), "bad.yaml");
+        EXPECT_EQ(e.path(), c.path) << e.what();
+        EXPECT_EQ(e.where().line, c.line) << e.what();
+        if (c.column != 0) {
+            EXPECT_EQ(e.where().column, c.column) << e.what();
+        }
+        EXPECT_NE(e.message().find(c.message), std::string::npos)
+            << "message: " << e.message() << "\nwanted: " << c.message;
+        const std::string prefix = "bad.yaml:" + std::to_string(e.where().line) + ":" +
+                                   std::to_string(e.where().column) + ": " + c.path + ": ";
+        EXPECT_EQ(std::string(e.what()), prefix + e.message());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, BadConfig, testing::ValuesIn(bad_cases),
+                         [](const testing::TestParamInfo<BadCase>& info) {
+                             return std::string(info.param.name);
+                         });
+
+} // namespace
+} // namespace mcfwd::config

@@ -1,0 +1,301 @@
+// Good configurations: parsed values, defaults, joins of both families, and the error type.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+namespace mcfwd::config {
+namespace {
+
+using addr::IpAddr;
+using filter::FilterMode;
+using filter::FilterState;
+using filter::SourceSet;
+
+IpAddr ip(const char* s) {
+    return *IpAddr::parse(s);
+}
+
+TEST(ConfigDefaults, MinimalConfigTakesEveryDefault) {
+    const Config c = load_string("ports: [{ name: up, device: net_null0 }]\n", "min.yaml");
+    EXPECT_EQ(c.file, "min.yaml");
+    EXPECT_TRUE(c.eal.empty());
+    EXPECT_EQ(c.lcores.control, 0u);
+    EXPECT_EQ(c.lcores.forwarding, std::vector<unsigned>{1});
+    EXPECT_EQ(c.mempool.mbufs, 8191u);
+    EXPECT_EQ(c.mempool.cache, 256u);
+    EXPECT_EQ(c.mempool.data_room, 2176u);
+    EXPECT_EQ(c.limits.max_filter_sources, 64u);
+    EXPECT_EQ(c.limits.max_merged_sources, 64u);
+    EXPECT_FALSE(c.telemetry.read_only);
+    EXPECT_TRUE(c.receivers.empty());
+    ASSERT_EQ(c.ports.size(), 1u);
+    const Port& p = c.ports[0];
+    EXPECT_EQ(p.name, "up");
+    EXPECT_EQ(p.kind, DeviceKind::vdev);
+    EXPECT_EQ(p.device, "net_null0");
+    EXPECT_EQ(p.rx_queues, 1);
+    EXPECT_EQ(p.tx_queues, 1);
+    EXPECT_EQ(p.mtu, 1500);
+    EXPECT_FALSE(p.vlan.has_value());
+    EXPECT_EQ(p.role, PortRole::upstream);
+    EXPECT_FALSE(p.ipv4_address.has_value());
+    EXPECT_FALSE(p.ipv6_link_local.has_value());
+    EXPECT_TRUE(p.igmp.enabled);
+    EXPECT_EQ(p.igmp.version, 3);
+    EXPECT_EQ(p.igmp.robustness, 2);
+    EXPECT_FALSE(p.igmp.unsolicited_report_interval_ms.has_value());
+    EXPECT_FALSE(p.igmp.report_link_local_groups);
+    EXPECT_TRUE(p.mld.enabled);
+    EXPECT_EQ(p.mld.version, 2);
+    EXPECT_EQ(p.mld.robustness, 2);
+    EXPECT_EQ(p.flow_steering, FlowSteering::automatic);
+    EXPECT_EQ(p.location, (Location{1, 9}));
+}
+
+constexpr const char* full_yaml = R"(# every key set
+eal: ["--no-huge", "--no-pci", "-m", "256"]
+lcores: { control: 3, forwarding: [1, 2] }
+mempool: { mbufs: 16383, cache: 128, data_room: 9856 }
+limits: { max_filter_sources: 4, max_merged_sources: 100 }
+telemetry: { read_only: true }
+ports:
+  - name: uplink
+    device: "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap"
+    rx_queues: 4
+    tx_queues: 2
+    mtu: 9600
+    vlan: 100
+    role: upstream
+    ipv4: { address: 192.0.2.10 }
+    ipv6: { link_local: "fe80::10" }
+    igmp: { enabled: true, version: 2, robustness: 3, unsolicited_report_interval_ms: 500, report_link_local_groups: true }
+    mld:  { enabled: false, version: 1, robustness: 7, unsolicited_report_interval_ms: 10000, report_link_local_groups: false }
+    flow_steering: off
+  - name: host-side_2
+    pci: "0000:AF:1f.7"
+    role: downstream
+    flow_steering: on
+receivers:
+  - name: feeda
+    sink: { ring: feedA, size: 4096 }
+    joins:
+      - { port: uplink, group: 232.1.1.1, mode: include, sources: [10.0.0.2, 10.0.0.1] }
+      - { port: uplink, group: 239.1.1.1 }
+      - { port: uplink, group: "ff3e::8000:1", sources: ["2001:db8::9"] }
+      - { port: host-side_2, group: "ff15::1", mode: exclude, sources: ["2001:db8::9", "2001:db8::1"] }
+  - name: recorder
+    sink: { port: host-side_2 }
+)";
+
+TEST(ConfigFull, EveryTopLevelValueIsRead) {
+    const Config c = load_string(full_yaml, "full.yaml");
+    EXPECT_EQ(c.eal, (std::vector<std::string>{"--no-huge", "--no-pci", "-m", "256"}));
+    EXPECT_EQ(c.lcores.control, 3u);
+    EXPECT_EQ(c.lcores.forwarding, (std::vector<unsigned>{1, 2}));
+    EXPECT_EQ(c.mempool.mbufs, 16383u);
+    EXPECT_EQ(c.mempool.cache, 128u);
+    EXPECT_EQ(c.mempool.data_room, 9856u);
+    EXPECT_EQ(c.limits.max_filter_sources, 4u);
+    EXPECT_EQ(c.limits.max_merged_sources, 100u);
+    EXPECT_TRUE(c.telemetry.read_only);
+}
+
+TEST(ConfigFull, EveryPortValueIsRead) {
+    const Config c = load_string(full_yaml, "full.yaml");
+    ASSERT_EQ(c.ports.size(), 2u);
+    const Port& up = c.ports[0];
+    EXPECT_EQ(up.device, "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap");
+    EXPECT_EQ(up.rx_queues, 4);
+    EXPECT_EQ(up.tx_queues, 2);
+    EXPECT_EQ(up.mtu, 9600);
+    EXPECT_EQ(up.vlan, std::optional<uint16_t>(100));
+    EXPECT_EQ(up.ipv4_address, ip("192.0.2.10"));
+    EXPECT_EQ(up.ipv6_link_local, ip("fe80::10"));
+    EXPECT_TRUE(up.igmp.enabled);
+    EXPECT_EQ(up.igmp.version, 2);
+    EXPECT_EQ(up.igmp.robustness, 3);
+    EXPECT_EQ(up.igmp.unsolicited_report_interval_ms, std::optional<uint32_t>(500));
+    EXPECT_TRUE(up.igmp.report_link_local_groups);
+    EXPECT_FALSE(up.mld.enabled);
+    EXPECT_EQ(up.mld.version, 1);
+    EXPECT_EQ(up.mld.robustness, 7);
+    EXPECT_EQ(up.mld.unsolicited_report_interval_ms, std::optional<uint32_t>(10000));
+    EXPECT_EQ(up.flow_steering, FlowSteering::off);
+    EXPECT_EQ(up.location.line, 8);
+
+    const Port& down = c.ports[1];
+    EXPECT_EQ(down.name, "host-side_2");
+    EXPECT_EQ(down.kind, DeviceKind::pci);
+    EXPECT_EQ(down.device, "0000:af:1f.7") << "PCI addresses are folded to lower case";
+    EXPECT_EQ(down.role, PortRole::downstream);
+    EXPECT_EQ(down.flow_steering, FlowSteering::on);
+    EXPECT_EQ(c.find_port("host-side_2"), &down);
+    EXPECT_EQ(c.find_port("nope"), nullptr);
+}
+
+TEST(ConfigFull, JoinsCarryFilterStatesOfBothFamilies) {
+    const Config c = load_string(full_yaml, "full.yaml");
+    ASSERT_EQ(c.receivers.size(), 2u);
+    const Receiver& r = c.receivers[0];
+    EXPECT_EQ(r.name, "feeda");
+    EXPECT_EQ(r.sink.kind, SinkKind::ring);
+    EXPECT_EQ(r.sink.name, "feedA");
+    EXPECT_EQ(r.sink.ring_size, 4096u);
+    ASSERT_EQ(r.joins.size(), 4u);
+
+    EXPECT_EQ(r.joins[0].port, "uplink");
+    EXPECT_EQ(r.joins[0].port_index, 0u);
+    EXPECT_EQ(r.joins[0].group, ip("232.1.1.1"));
+    EXPECT_EQ(r.joins[0].filter,
+              (FilterState{FilterMode::include, {ip("10.0.0.1"), ip("10.0.0.2")}}));
+    EXPECT_EQ(r.joins[0].location.line, 28);
+
+    EXPECT_EQ(r.joins[1].group, ip("239.1.1.1"));
+    EXPECT_EQ(r.joins[1].filter, FilterState::any_source()) << "no mode, no sources";
+
+    EXPECT_EQ(r.joins[2].group, ip("ff3e::8000:1"));
+    EXPECT_EQ(r.joins[2].filter, (FilterState{FilterMode::include, {ip("2001:db8::9")}}))
+        << "sources without mode mean include";
+
+    EXPECT_EQ(r.joins[3].port_index, 1u);
+    EXPECT_EQ(r.joins[3].group, ip("ff15::1"));
+    EXPECT_EQ(r.joins[3].filter,
+              (FilterState{FilterMode::exclude, {ip("2001:db8::1"), ip("2001:db8::9")}}));
+
+    const Receiver& rec = c.receivers[1];
+    EXPECT_EQ(rec.sink.kind, SinkKind::port);
+    EXPECT_EQ(rec.sink.name, "host-side_2");
+    EXPECT_EQ(rec.sink.port_index, 1u);
+    EXPECT_TRUE(rec.joins.empty());
+}
+
+TEST(ConfigJoins, SourceCountAtTheLimitIsAccepted) {
+    const Config c = load_string(R"(
+limits: { max_filter_sources: 2 }
+ports: [{ name: up, device: net_null0 }]
+receivers:
+  - name: a
+    sink: { ring: a }
+    joins: [{ port: up, group: 232.0.0.9, sources: [192.0.2.1, 192.0.2.2] }]
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.receivers[0].joins[0].filter.sources.size(), 2u);
+}
+
+TEST(ConfigJoins, SameGroupOnTwoPortsAndByTwoReceiversIsAllowed) {
+    const Config c = load_string(R"(
+ports: [{ name: a, device: net_null0 }, { name: b, device: net_null1 }]
+receivers:
+  - name: r1
+    sink: { port: b }
+    joins: [{ port: a, group: 239.0.0.1 }, { port: b, group: 239.0.0.1 }]
+  - name: r2
+    sink: { port: b }
+    joins: [{ port: a, group: 239.0.0.1 }]
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.receivers[0].joins.size(), 2u);
+    EXPECT_EQ(c.receivers[1].joins.size(), 1u);
+}
+
+TEST(ConfigJoins, ExcludeWithEmptySourcesIsAnySource) {
+    const Config c = load_string(R"(
+ports: [{ name: a, device: net_null0 }]
+receivers:
+  - { name: r, sink: { ring: r }, joins: [{ port: a, group: "ff05::2", mode: exclude, sources: [] }] }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.receivers[0].joins[0].filter, FilterState::any_source());
+}
+
+TEST(ConfigOrder, SectionsMayComeInAnyOrder) {
+    const Config c = load_string(R"(
+receivers:
+  - { name: r, sink: { ring: r }, joins: [{ port: a, group: 232.1.1.1, sources: [10.1.1.1, 10.1.1.2] }] }
+ports: [{ name: a, device: net_null0 }]
+limits: { max_filter_sources: 2 }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.receivers[0].joins[0].port_index, 0u);
+}
+
+TEST(ConfigPorts, UntaggedFrameFitsTheDataRoomThatATaggedOneDoesNot) {
+    // 128 headroom + 1500 + 14 + 4 (CRC) = 1646 <= 1648; a VLAN tag would need 1650.
+    const Config c = load_string(
+        "mempool: { data_room: 1648 }\nports: [{ name: a, device: net_null0 }]\n", "t.yaml");
+    EXPECT_EQ(c.mempool.data_room, 1648u);
+}
+
+TEST(ConfigScalars, BooleansAcceptYaml12CoreSpellings) {
+    for (const char* t : {"true", "True", "TRUE"}) {
+        const Config c = load_string(std::string("telemetry: { read_only: ") + t +
+                                         " }\nports: [{ name: a, device: net_null0 }]\n",
+                                     "t.yaml");
+        EXPECT_TRUE(c.telemetry.read_only) << t;
+    }
+}
+
+TEST(ConfigScalars, EalOptionsThatOnlyLookLikeLcoreOptionsAreKept) {
+    const Config c = load_string("eal: [--log-level=8, --lcores-not-a-real-option, -m, \"64\"]\n"
+                                 "ports: [{ name: a, device: net_null0 }]\n",
+                                 "t.yaml");
+    EXPECT_EQ(c.eal.size(), 4u);
+}
+
+TEST(ConfigErrorText, WhatIsFileLineColumnPathMessage) {
+    const ConfigError e("x.yaml", {14, 7}, "ports[0].igmp.version", "must be 1, 2 or 3, got 4");
+    EXPECT_STREQ(e.what(), "x.yaml:14:7: ports[0].igmp.version: must be 1, 2 or 3, got 4");
+    const ConfigError nopos("x.yaml", {}, "(file)", "No such file or directory");
+    EXPECT_STREQ(nopos.what(), "x.yaml: (file): No such file or directory");
+}
+
+TEST(ConfigErrorText, ExampleFromTheReferenceIsProducedVerbatim) {
+    try {
+        (void)load_string("ports:\n  - name: up\n    device: net_null0\n    igmp: { version: 4 }\n",
+                          "mcfwd.yaml");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(), "mcfwd.yaml:4:22: ports[0].igmp.version: must be 1, 2 or 3, got 4");
+    }
+}
+
+TEST(ConfigFile, MissingFileIsAConfigErrorWithoutPosition) {
+    try {
+        (void)load_file("/nonexistent/mcfwd.yaml");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.path(), "(file)");
+        EXPECT_EQ(e.where().line, 0);
+        EXPECT_EQ(std::string(e.what()),
+                  "/nonexistent/mcfwd.yaml: (file): No such file or directory");
+    }
+}
+
+TEST(ConfigFile, FileNameIsTheNameInMessages) {
+    char name[] = "/tmp/mcfwd_config_testXXXXXX";
+    const int fd = mkstemp(name);
+    ASSERT_GE(fd, 0);
+    {
+        std::ofstream out(name);
+        out << "ports:\n  - name: up\n    device: net_null0\n    mtu: 0\n";
+    }
+    try {
+        (void)load_file(name);
+        ADD_FAILURE() << "mtu 0 accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  std::string(name) + ":4:10: ports[0].mtu: must be between 68 and 9600, got 0");
+    }
+    close(fd);
+    std::remove(name);
+}
+
+} // namespace
+} // namespace mcfwd::config
