@@ -7,6 +7,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <vector>
 
 namespace {
@@ -62,7 +67,7 @@ void BM_JoinLeaveAnySource(benchmark::State& state) {
     state.counters["pairs/s"] =
         benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_JoinLeaveAnySource)->Arg(1)->Arg(1000)->Arg(100000);
+BENCHMARK(BM_JoinLeaveAnySource)->Arg(1)->Arg(1000)->Arg(100000)->UseRealTime();
 
 // One iteration = replace one group's filter with (INCLUDE, 64 sources), alternating
 // between two lists so every call really changes the merged state.
@@ -106,6 +111,54 @@ void BM_SetFilterSources(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * n); // sources processed
 }
 BENCHMARK(BM_SetFilterSources)->RangeMultiplier(4)->Range(64, 65536)->Complexity();
+
+// Baseline, same run: the Linux kernel's own membership code (setsockopt
+// IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, which runs ip_mc_join_group and the
+// IGMP machinery) on the loopback interface, with N groups already joined there
+// (spread over sockets: igmp_max_memberships is 20 per socket by default). One
+// iteration = join + leave of a group not in the set. scripts/bench.sh runs this
+// program in a new network namespace when it can, so nothing leaves the machine.
+void BM_KernelJoinLeaveBaseline(benchmark::State& state) {
+    const auto n = static_cast<uint32_t>(state.range(0));
+    const in_addr lo{htonl(INADDR_LOOPBACK)};
+    auto membership = [&](uint32_t g) {
+        ip_mreq m{};
+        m.imr_multiaddr.s_addr = htonl(0xe8000000u + g);
+        m.imr_interface = lo;
+        return m;
+    };
+    std::vector<int> fds;
+    auto cleanup = [&] {
+        for (int fd : fds)
+            close(fd);
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+        if (i % 20 == 0)
+            fds.push_back(socket(AF_INET, SOCK_DGRAM, 0));
+        ip_mreq m = membership(i);
+        if (fds.back() < 0 || setsockopt(fds.back(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m)) {
+            cleanup();
+            state.SkipWithError("cannot join groups on loopback (fd limit or no IPv4?)");
+            return;
+        }
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    uint32_t i = 0;
+    for (auto _ : state) {
+        ip_mreq m = membership(n + (i++ & 15));
+        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) ||
+            setsockopt(fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &m, sizeof m)) {
+            state.SkipWithError("setsockopt failed");
+            break;
+        }
+    }
+    close(fd);
+    cleanup();
+    state.SetItemsProcessed(state.iterations());
+    state.counters["pairs/s"] = benchmark::Counter(double(state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_KernelJoinLeaveBaseline)->Arg(1)->Arg(1000)->Arg(100000)->UseRealTime();
 
 } // namespace
 

@@ -426,7 +426,8 @@ public:
             ASSERT_EQ(f->mode, m.mode) << what;
         }
         size_t engine_members = 0;
-        for (auto& [id, name] : oracle.receivers)
+        for (auto& entry : oracle.receivers) {
+            const ReceiverId id = entry.first; // clang 14 cannot capture a structured binding
             engine.for_each_membership(id, [&](const MembershipView& v) {
                 ++engine_members;
                 auto it = oracle.members.find({id, v.port, v.group});
@@ -437,6 +438,7 @@ public:
                     std::vector<IpAddr>(it->second.sources.begin(), it->second.sources.end()));
                 EXPECT_EQ(v.attached, oracle.ports[v.port].present && oracle.ports[v.port].up);
             });
+        }
         ASSERT_EQ(engine_members, oracle.members.size()) << what;
         for (PortId p = 0; p < k_ports; ++p)
             ASSERT_EQ(engine.port(p)->allmulti_count, uint32_t(oracle.ports[p].allmulti)) << what;
