@@ -49,8 +49,13 @@ DecodeResult decode_v3_report(Family f, Bytes msg, DecodedFrame& d) {
         const std::size_t body = rec_hdr + n_sources * alen;
         if (msg.size() - off - body < aux_len)
             return DropReason::aux_data_overrun;
-        if (!is_record_type(type))
-            return DropReason::bad_record_type;
+        if (!is_record_type(type)) {
+            // RFC 3810 §5.2.12: records of an unrecognized type are silently
+            // ignored and the rest of the report is processed; IGMPv3 alike.
+            ++d.ignored_records;
+            off += body + aux_len;
+            continue;
+        }
         GroupRecord rec;
         rec.type = static_cast<RecordType>(type);
         rec.group = load_addr(f, &msg[off + 4]);
