@@ -103,6 +103,16 @@ public:
         }
     }
 
+    /// Reader: starts loading the cache line where lookup(group) begins, so a
+    /// burst can overlap its table misses (prefetch all, then look up all). A
+    /// hint only: no effect on results; safe under the same contract as lookup().
+    void prefetch(const IpAddr& group) const noexcept {
+        const Table* t = table_.load(std::memory_order_acquire);
+        uint64_t hi, lo;
+        detail::split(group, hi, lo);
+        __builtin_prefetch(&t->slots()[detail::hash(hi, lo) & t->mask]);
+    }
+
     /// Writer-side introspection (same thread as the writer).
     size_t group_count() const noexcept { return live_; }
     size_t tombstone_count() const noexcept { return used_ - live_; }
