@@ -112,6 +112,8 @@ struct DecodedFrame {
     /// was present. IGMPv2/v3 and MLD messages without it are still decoded: RFC
     /// 3376 §9.1 leaves ignoring them to the receiver's policy.
     bool router_alert = false;
+    /// Group records skipped because their type is unknown (RFC 3810 §5.2.12).
+    uint16_t ignored_records = 0;
     Message message;
 };
 
@@ -123,7 +125,8 @@ using DecodeResult = std::variant<DecodedFrame, DropReason>;
 /// 8 octets otherwise: v2; 12 or more: v3) and RFC 3810 §8.1 (24 octets: v1,
 /// 28 or more: v2). A decoded IGMPv1 query has max_response 10 s. Octets after
 /// the fields a message defines are checksummed and otherwise ignored (RFC 2236
-/// §2.5, RFC 3376 §4.1.10 / §4.2.11); auxiliary data of records is skipped.
+/// §2.5, RFC 3376 §4.1.10 / §4.2.11); auxiliary data of records is skipped, and
+/// so are records of an unknown type (counted in ignored_records).
 DecodeResult decode(std::span<const uint8_t> frame);
 
 } // namespace mcfwd::wire

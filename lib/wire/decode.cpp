@@ -7,6 +7,8 @@
 #include "wire/time_code.hpp"
 #include "wire/wire_format.hpp"
 
+#include <optional>
+
 namespace mcfwd::wire {
 
 namespace {
@@ -49,8 +51,13 @@ DecodeResult decode_v3_report(Family f, Bytes msg, DecodedFrame& d) {
         const std::size_t body = rec_hdr + n_sources * alen;
         if (msg.size() - off - body < aux_len)
             return DropReason::aux_data_overrun;
-        if (!is_record_type(type))
-            return DropReason::bad_record_type;
+        if (!is_record_type(type)) {
+            // RFC 3810 §5.2.12: records of an unrecognized type are silently
+            // ignored and the rest of the report is processed; IGMPv3 alike.
+            ++d.ignored_records;
+            off += body + aux_len;
+            continue;
+        }
         GroupRecord rec;
         rec.type = static_cast<RecordType>(type);
         rec.group = load_addr(f, &msg[off + 4]);
@@ -67,7 +74,7 @@ DecodeResult decode_v3_report(Family f, Bytes msg, DecodedFrame& d) {
 }
 
 /// Flags (S, QRV), QQIC and sources of an IGMPv3 / MLDv2 query, from `at`.
-DecodeResult decode_v3_query_tail(Family f, Bytes msg, std::size_t at, Query& q) {
+std::optional<DropReason> decode_v3_query_tail(Family f, Bytes msg, std::size_t at, Query& q) {
     const std::size_t alen = f == Family::v4 ? 4 : 16;
     q.suppress_router_processing = (msg[at] & 0x08) != 0;
     q.qrv = msg[at] & 0x07;
@@ -79,7 +86,7 @@ DecodeResult decode_v3_query_tail(Family f, Bytes msg, std::size_t at, Query& q)
     q.sources.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
         q.sources.push_back(load_addr(f, &msg[first + i * alen]));
-    return DecodedFrame{};
+    return std::nullopt;
 }
 
 DecodeResult decode_igmp(Bytes msg, DecodedFrame& d) {
@@ -128,9 +135,8 @@ DecodeResult decode_igmp(Bytes msg, DecodedFrame& d) {
     } else {
         q.version = 3;
         q.max_response = std::chrono::milliseconds(100) * decode_code8(code);
-        if (auto r = decode_v3_query_tail(Family::v4, msg, 8, q);
-            std::holds_alternative<DropReason>(r))
-            return r;
+        if (auto drop = decode_v3_query_tail(Family::v4, msg, 8, q))
+            return *drop;
     }
     d.message = std::move(q);
     return std::move(d);
@@ -182,9 +188,8 @@ DecodeResult decode_mld(Bytes msg, DecodedFrame& d) {
     } else {
         q.version = 2;
         q.max_response = std::chrono::milliseconds(decode_code16(code));
-        if (auto r = decode_v3_query_tail(Family::v6, msg, 24, q);
-            std::holds_alternative<DropReason>(r))
-            return r;
+        if (auto drop = decode_v3_query_tail(Family::v6, msg, 24, q))
+            return *drop;
     }
     d.message = std::move(q);
     return std::move(d);

@@ -31,7 +31,6 @@
     X(query_sources_overrun, "query's Number of Sources runs past the message")                    \
     X(record_overrun, "report's group records or their sources run past the message")              \
     X(aux_data_overrun, "group record's auxiliary data runs past the message")                     \
-    X(bad_record_type, "group record type is not one of RFC 3376 §4.2.12 / RFC 3810 §5.2.12")      \
     X(bad_group, "group address not multicast (query: neither unspecified nor multicast)")
 
 namespace mcfwd::wire {

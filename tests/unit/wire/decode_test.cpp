@@ -264,13 +264,6 @@ std::vector<ReasonCase> reason_cases() {
                      append(rec, Bytes{0, 0, 0, 0});
                      return v4_frame(v3_report(1, rec));
                  }});
-    c.push_back({"record_type_7", DropReason::bad_record_type,
-                 [] { return v4_frame(v3_report(1, v3_record(7, 0, 0, 0xe8010101, 0))); }});
-    c.push_back({"record_type_0_mld", DropReason::bad_record_type, [] {
-                     Bytes m = {143, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
-                     append_v6(m, ip("ff3e::1"));
-                     return mld_frame(m);
-                 }});
     c.push_back({"v2_report_of_unicast", DropReason::bad_group,
                  [] { return v4_frame(v2_report(0x0a000001)); }});
     c.push_back({"v3_record_of_unicast", DropReason::bad_group,
@@ -366,6 +359,26 @@ TEST(DecodeAccept, OptionsAroundRouterAlertAndSkippableIpv6HeadersAreWalked) {
     ASSERT_TRUE(e);
     EXPECT_TRUE(e->router_alert);
     EXPECT_EQ(e->message, Message(LegacyReport{Family::v6, 1, ip("ff05::2")}));
+}
+
+TEST(DecodeAccept, RecordsOfUnknownTypeAreSkippedAndCounted) {
+    // RFC 3810 §5.2.12: ignore the record, process the rest of the report.
+    Bytes rec = v3_record(7, 1, 1, 0xe8010101, 1);
+    append(rec, Bytes{1, 2, 3, 4});
+    append(rec, v3_record(2, 0, 0, 0xe8020202, 0));
+    append(rec, v3_record(0, 0, 0, 0x0a000001, 0)); // even with a non-multicast group
+    auto d = decode_ok(v4_frame(v3_report(3, rec)));
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->ignored_records, 2);
+    EXPECT_EQ(
+        d->message,
+        Message(Report{Family::v4, {{RecordType::mode_is_exclude, IpAddr::v4(0xe8020202), {}}}}));
+    Bytes m = {143, 0, 0, 0, 0, 0, 0, 1, 9, 0, 0, 0};
+    append_v6(m, ip("ff3e::1"));
+    auto e = decode_ok(mld_frame(m));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->ignored_records, 1);
+    EXPECT_EQ(e->message, Message(Report{Family::v6, {}}));
 }
 
 TEST(DecodeAccept, AuxDataIsSkipped) {
