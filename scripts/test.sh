@@ -83,7 +83,9 @@ if [ $quick -eq 0 ]; then
   fi
 fi
 
-read -r passed failed skipped < <(/usr/bin/python3 scripts/count_tests.py "${logs[@]}" | tee /dev/stderr | tail -n 1)
+counts=$(/usr/bin/python3 scripts/count_tests.py "${logs[@]}")
+sed '$d' <<<"$counts"   # the failed and skipped cases, by name
+read -r passed failed skipped <<<"$(tail -n 1 <<<"$counts")"
 failed=$((failed + broken))
 echo "test.sh: $(( $(date +%s) - start )) s"
 if [ "$skipped" -gt 0 ]; then

@@ -44,4 +44,9 @@ void Controller::on_allmulti_change(PortId port, bool on) {
         l->on_allmulti_change(port, on);
 }
 
+void Controller::on_members_change(PortId port, const IpAddr& group) {
+    for (auto* l : listeners_)
+        l->on_members_change(port, group);
+}
+
 } // namespace mcfwd::control

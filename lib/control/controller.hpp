@@ -47,6 +47,7 @@ private:
     void on_group_change(PortId port, const IpAddr& group, const filter::FilterState& old_filter,
                          const filter::FilterState& new_filter) override;
     void on_allmulti_change(PortId port, bool on) override;
+    void on_members_change(PortId port, const IpAddr& group) override;
 
     membership::Engine engine_;
     std::vector<std::unique_ptr<nicfilter::NicFilter>> nic_filters_; // by PortId

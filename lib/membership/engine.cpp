@@ -23,6 +23,7 @@ struct Engine::KeyHash {
 // stable while it exists); attached memberships are also listed in their
 // PortGroup, at index `slot`.
 struct Engine::Membership {
+    ReceiverId receiver;
     PortId port;
     IpAddr group;
     FilterState filter; // never none()
@@ -150,6 +151,7 @@ void Engine::create_membership(Receiver& rcv, PortId port, const IpAddr& group,
     auto [it, inserted] = rcv.memberships.try_emplace(Key{port, group});
     assert(inserted);
     Membership& m = it->second;
+    m.receiver = rcv.id;
     m.port = port;
     m.group = group;
     m.filter = std::move(filter);
@@ -159,6 +161,7 @@ void Engine::create_membership(Receiver& rcv, PortId port, const IpAddr& group,
     if (p.present && p.up) {
         attach(p, m);
         update_group(p, group);
+        members_changed(port, group);
     }
 }
 
@@ -169,13 +172,17 @@ void Engine::delete_membership(Receiver& rcv, Membership& m) {
     if (was_attached)
         detach(*ports_[port], m);
     rcv.memberships.erase(Key{port, group});
-    if (was_attached)
+    if (was_attached) {
         update_group(*ports_[port], group);
+        members_changed(port, group);
+    }
 }
 
 void Engine::membership_changed(Membership& m) {
-    if (m.attached)
+    if (m.attached) {
         update_group(*ports_[m.port], m.group);
+        members_changed(m.port, m.group);
+    }
 }
 
 void Engine::detach_all(Port& p) {
@@ -190,6 +197,8 @@ void Engine::detach_all(Port& p) {
         ++stats_.events;
         if (listener_)
             listener_->on_group_change(p.id, group, pg.merged, k_none);
+        if (!pg.members.empty())
+            members_changed(p.id, group);
     }
 }
 
@@ -213,9 +222,12 @@ void Engine::reattach_all(Port& p) {
         joined.push_back(group);
     }
     for (const IpAddr& group : joined) {
+        const PortGroup& pg = p.groups.at(group);
         ++stats_.events;
         if (listener_)
-            listener_->on_group_change(p.id, group, k_none, p.groups.at(group).merged);
+            listener_->on_group_change(p.id, group, k_none, pg.merged);
+        if (!pg.members.empty())
+            members_changed(p.id, group);
     }
 }
 
@@ -450,6 +462,8 @@ errc Engine::set_filter(ReceiverId r, PortId port, const IpAddr& group, FilterMo
     if (next.sources.size() > limits_.max_filter_sources)
         return count(errc::no_buffer_space);
     Membership* m = find_membership(*rcv, port, group);
+    if (m && m->filter == next) // nothing changes: nothing to announce
+        return count(errc::ok);
     if (!next.is_member()) { // (INCLUDE, {}) is a leave
         if (m)
             delete_membership(*rcv, *m);
@@ -559,6 +573,17 @@ void Engine::for_each_port_group(
             unf = u->second;
         fn(group, PortGroupView{pg.merged, static_cast<uint32_t>(pg.members.size()), unf});
     }
+}
+
+void Engine::for_each_member(PortId port, const IpAddr& group,
+                             const std::function<void(ReceiverId, const FilterState&)>& fn) const {
+    if (port >= ports_.size() || !ports_[port])
+        return;
+    auto it = ports_[port]->groups.find(group);
+    if (it == ports_[port]->groups.end())
+        return;
+    for (const Membership* m : it->second.members)
+        fn(m->receiver, m->filter);
 }
 
 std::optional<PortView> Engine::port(PortId port) const {

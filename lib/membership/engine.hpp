@@ -89,6 +89,15 @@ public:
                                  const FilterState& new_filter) = 0;
     /// The port's join-all count went from 0 to 1 (on) or back to 0 (off).
     virtual void on_allmulti_change(PortId port, bool on) = 0;
+    /// The attached receiver memberships of (port, group) changed: one was attached
+    /// or detached, or one's filter changed — even when the merged filter did not
+    /// (receiver B blocking a source receiver A includes). Consumers that deliver
+    /// per receiver (the forwarding tables) re-read them with for_each_member().
+    /// Announced after on_group_change() when both apply.
+    virtual void on_members_change(PortId port, const IpAddr& group) {
+        (void)port;
+        (void)group;
+    }
 };
 
 /// A port's merged membership in one group (the seed's ilm).
@@ -115,9 +124,10 @@ struct PortView {
 };
 
 struct Stats {
-    uint64_t ok = 0;     // calls that succeeded
-    uint64_t failed = 0; // calls that returned an error (and changed nothing)
-    uint64_t events = 0; // group-change events announced
+    uint64_t ok = 0;            // calls that succeeded
+    uint64_t failed = 0;        // calls that returned an error (and changed nothing)
+    uint64_t events = 0;        // group-change events announced
+    uint64_t member_events = 0; // members-change events announced
 };
 
 class Engine {
@@ -191,6 +201,9 @@ public:
     void
     for_each_port_group(PortId port,
                         const std::function<void(const IpAddr&, const PortGroupView&)>& fn) const;
+    /// Visits the attached receiver memberships of (port, group) (unordered).
+    void for_each_member(PortId port, const IpAddr& group,
+                         const std::function<void(ReceiverId, const FilterState&)>& fn) const;
     std::optional<PortView> port(PortId port) const;
     /// Visits every membership of the receiver (unordered).
     void for_each_membership(ReceiverId r,
@@ -229,6 +242,11 @@ private:
     /// Recomputes (port, group)'s merged filter from its members; announces and
     /// drops the PortGroup when it changed / became empty.
     void update_group(Port& p, IpAddr group);
+    void members_changed(PortId port, const IpAddr& group) {
+        ++stats_.member_events;
+        if (listener_)
+            listener_->on_members_change(port, group);
+    }
     void detach_all(Port& p);
     void reattach_all(Port& p);
 

@@ -27,10 +27,14 @@ public:
         events.push_back({port, group, old_filter, new_filter});
     }
     void on_allmulti_change(PortId port, bool on) override { allmulti.push_back({port, on}); }
+    void on_members_change(PortId port, const IpAddr& group) override {
+        members.push_back({port, group});
+    }
     std::vector<Event> take() { return std::exchange(events, {}); }
 
     std::vector<Event> events;
     std::vector<std::pair<PortId, bool>> allmulti;
+    std::vector<std::pair<PortId, IpAddr>> members;
 };
 
 /// Everything observable of an engine, as canonical text: two engines (or one

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace mcfwd::membership {
 namespace {
 
@@ -462,6 +464,39 @@ TEST_P(EngineTest, JoinAllIsReferenceCounted) {
     ASSERT_EQ(engine.leave_all(P0), errc::ok); // nothing left: still a success
     EXPECT_EQ(rec.allmulti, (std::vector<std::pair<PortId, bool>>{{P0, true}, {P0, false}}));
     EXPECT_EQ(engine.port(P0)->allmulti_count, 0u);
+}
+
+} // namespace
+} // namespace mcfwd::membership
+
+namespace mcfwd::membership {
+namespace {
+
+// The forwarding tables deliver per receiver, so they must hear of receiver-level
+// changes even when the port's merged filter stays the same.
+TEST(EngineMembers, ReceiverChangesAreAnnouncedEvenWhenTheMergeIsUnchanged) {
+    testing::Recorder rec;
+    Engine e(Limits{}, &rec);
+    ASSERT_EQ(e.add_port(0), errc::ok);
+    auto a = *e.open_receiver("a"), b = *e.open_receiver("b");
+    const IpAddr g = *IpAddr::parse("232.1.1.1"), s1 = *IpAddr::parse("10.0.0.1");
+    ASSERT_EQ(e.join_source(a, 0, g, s1), errc::ok);
+    ASSERT_EQ(e.join(b, 0, g), errc::ok);
+    rec.take();
+    rec.members.clear();
+    ASSERT_EQ(e.block(b, 0, g, s1), errc::ok); // a includes s1: merged stays EXCLUDE {}
+    EXPECT_TRUE(rec.take().empty());
+    ASSERT_EQ(rec.members.size(), 1u);
+    EXPECT_EQ(rec.members[0], std::make_pair(PortId{0}, g));
+    std::map<ReceiverId, FilterState> seen;
+    e.for_each_member(0, g, [&](ReceiverId r, const FilterState& f) { seen[r] = f; });
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[b], (FilterState{FilterMode::exclude, {s1}}));
+    // Setting the same filter again announces nothing at all.
+    rec.members.clear();
+    ASSERT_EQ(e.set_filter(b, 0, g, FilterMode::exclude, {s1}), errc::ok);
+    EXPECT_TRUE(rec.members.empty());
+    EXPECT_TRUE(rec.events.empty());
 }
 
 } // namespace

@@ -416,6 +416,34 @@ public:
         }
         ASSERT_EQ(got, want) << what;
         last = std::move(now);
+        // Members events: exactly the pairs whose attached (receiver, filter) set changed.
+        std::map<std::pair<PortId, IpAddr>, std::map<ReceiverId, FilterState>> members_now;
+        for (PortId p = 0; p < k_ports; ++p)
+            for (auto& g : groups)
+                engine.for_each_member(p, g, [&](ReceiverId r, const FilterState& f) {
+                    members_now[{p, g}][r] = f;
+                });
+        for (auto& [key, m] : oracle.members) { // the engine's view must be the oracle's
+            auto [r, p, g] = key;
+            if (oracle.attached(p, g) == 0)
+                continue;
+            auto it = members_now.find({p, g});
+            ASSERT_NE(it, members_now.end()) << what;
+            ASSERT_TRUE(it->second.count(r)) << what;
+            ASSERT_EQ(it->second.at(r).sources.size(), m.sources.size()) << what;
+        }
+        std::set<std::pair<PortId, IpAddr>> want_members, got_members;
+        for (auto& [k, m] : members_now)
+            if (!last_members.count(k) || last_members.at(k) != m)
+                want_members.insert(k);
+        for (auto& [k, m] : last_members)
+            if (!members_now.count(k))
+                want_members.insert(k);
+        for (auto& k : std::exchange(rec.members, {}))
+            ASSERT_TRUE(got_members.insert(k).second)
+                << what << ": two members events for one pair";
+        ASSERT_EQ(got_members, want_members) << what;
+        last_members = std::move(members_now);
         // Receivers' filters.
         for (auto& [key, m] : oracle.members) {
             auto [r, p, g] = key;
@@ -450,6 +478,7 @@ public:
     Oracle oracle;
     std::vector<IpAddr> groups, v4_sources, v6_sources;
     std::map<std::pair<PortId, IpAddr>, FilterState> last;
+    std::map<std::pair<PortId, IpAddr>, std::map<ReceiverId, FilterState>> last_members;
     bool expected_allmulti_off = false;
 };
 
