@@ -79,7 +79,7 @@ struct Limits {
 
 /// Receives the engine's events. Called synchronously from inside the engine
 /// call that caused them, after the engine's state is consistent; a listener
-/// must not call back into the engine.
+/// may read the engine but must not change it.
 class Listener {
 public:
     virtual ~Listener() = default;
