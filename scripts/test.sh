@@ -3,9 +3,10 @@
 #   tests: N passed, M failed[, K skipped]
 # and the exit status is non-zero when anything failed or did not build.
 #
-# Two configurations, each built once:
-#   build/      gcc, warnings are errors      suites: unit eal e2e
-#   build-san/  clang, ASan + UBSan, fuzzers  suites: unit eal fuzz
+# Three configurations, each built once:
+#   build/       gcc, warnings are errors      suites: unit eal e2e
+#   build-san/   clang, ASan + UBSan, fuzzers  suites: unit eal fuzz
+#   build-tsan/  clang, ThreadSanitizer        the concurrency tests only (TSAN_TESTS)
 # Options:
 #   --quick     only build/ and the unit suite (the inner loop while coding)
 #   --fuzz-seconds N   how long each fuzz target runs (default 60)
@@ -41,26 +42,37 @@ configure() {
   fi
 }
 
-# run_suites DIR LABEL SUITE...: build DIR, run the suites, remember the log.
-run_suites() {
-  local dir=$1 label=$2; shift 2
-  if ! ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
+# Tests whose point is concurrency: built and run again under ThreadSanitizer.
+TSAN_TESTS=(table)
+TSAN_TARGETS=(tests/unit/table/test_table)
+
+# run DIR LABEL "TARGETS" MESON_TEST_ARGS...: build the targets (everything when
+# empty), run meson test with the arguments, keep the JUnit log for counting.
+run() {
+  local dir=$1 label=$2 targets=$3; shift 3
+  # shellcheck disable=SC2086
+  if ! ninja -C "$dir" -j "$jobs" $targets >"$dir.build.log" 2>&1; then
     tail -n 60 "$dir.build.log"
     echo "test.sh: $label build failed (full log: $dir.build.log)"
     broken=$((broken + 1))
     return
   fi
-  local args=()
-  for s in "$@"; do args+=(--suite "$s"); done
   rm -f "$dir/meson-logs/testlog.junit.xml"
-  meson test -C "$dir" --no-rebuild --print-errorlogs "${args[@]}" \
-    || echo "test.sh: $label had failures"
+  meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || echo "test.sh: $label had failures"
   if [ -f "$dir/meson-logs/testlog.junit.xml" ]; then
     logs+=("$label=$dir/meson-logs/testlog.junit.xml")
   else
     echo "test.sh: $label wrote no test log"
     broken=$((broken + 1))
   fi
+}
+
+# run_suites DIR LABEL SUITE...: build everything in DIR and run the suites.
+run_suites() {
+  local dir=$1 label=$2; shift 2
+  local args=()
+  for s in "$@"; do args+=(--suite "$s"); done
+  run "$dir" "$label" "" "${args[@]}"
 }
 
 if configure build -Dwerror=true; then
@@ -78,6 +90,12 @@ if [ $quick -eq 0 ]; then
        -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
        -Dfuzz_seconds="$fuzz_seconds" -Dbenchmarks=disabled; then
     run_suites build-san clang-asan-ubsan unit eal fuzz
+  else
+    broken=$((broken + 1))
+  fi
+  if CXX="ccache clang++" CC="ccache clang" configure build-tsan \
+       -Db_sanitize=thread -Db_lundef=false -Dbenchmarks=disabled; then
+    run build-tsan clang-tsan "${TSAN_TARGETS[*]}" "${TSAN_TESTS[@]}"
   else
     broken=$((broken + 1))
   fi
