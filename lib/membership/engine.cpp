@@ -321,10 +321,9 @@ std::string_view Engine::receiver_name(ReceiverId r) const {
 // ---- memberships ---------------------------------------------------------------
 
 errc Engine::join(ReceiverId r, PortId port, const IpAddr& group) {
-    Receiver* rcv = find_receiver_ptr(r);
+    errc e;
+    Receiver* rcv = checked(r, group, nullptr, e);
     if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
         return count(e);
     if (!present_port(port))
         return count(errc::no_device);
@@ -334,89 +333,64 @@ errc Engine::join(ReceiverId r, PortId port, const IpAddr& group) {
     return count(errc::ok);
 }
 
-errc Engine::join_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
+// Seed ip_opt_check, in the order documented in the header: the receiver, the
+// group, the source (when the call names one). Sets e and returns null on error.
+Engine::Receiver* Engine::checked(ReceiverId r, const IpAddr& group, const IpAddr* source,
+                                  errc& e) {
     Receiver* rcv = find_receiver_ptr(r);
+    e = !rcv                                                 ? errc::not_found
+        : check_group(group) != errc::ok                     ? errc::invalid
+        : source && check_source(group, *source) != errc::ok ? errc::invalid
+                                                             : errc::ok;
+    return e == errc::ok ? rcv : nullptr;
+}
+
+// Seed ilg_add with a source: join_source (INCLUDE: may create the membership)
+// and block (EXCLUDE: the membership must exist).
+errc Engine::add_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source,
+                        FilterMode mode) {
+    errc e;
+    Receiver* rcv = checked(r, group, &source, e);
     if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
-        return count(e);
-    if (errc e = check_source(group, source); e != errc::ok)
         return count(e);
     if (!present_port(port))
         return count(errc::no_device);
     Membership* m = find_membership(*rcv, port, group);
     if (!m) {
+        if (mode == FilterMode::exclude)
+            return count(errc::addr_not_avail);
         create_membership(*rcv, port, group, {FilterMode::include, {source}});
         return count(errc::ok);
     }
-    // Seed ilg_add: a full list is ENOBUFS before the mode is looked at.
+    // A full list is ENOBUFS before the mode is looked at, as in the seed.
     if (m->filter.sources.size() >= limits_.max_filter_sources)
         return count(errc::no_buffer_space);
-    if (m->filter.mode != FilterMode::include)
+    if (m->filter.mode != mode)
         return count(errc::invalid);
-    if (m->filter.sources.contains(source))
+    if (!m->filter.sources.insert(source))
         return count(errc::addr_not_avail);
-    m->filter.sources.insert(source);
     membership_changed(*m);
     return count(errc::ok);
 }
 
-errc Engine::block(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
-    Receiver* rcv = find_receiver_ptr(r);
+// Seed ip_opt_delete_group_excl with a source: leave_source (INCLUDE: the last
+// source leaves) and unblock (EXCLUDE: never leaves). A detached membership can
+// be changed even on a removed port; without one, a bad port is ENXIO, else
+// EADDRNOTAVAIL.
+errc Engine::remove_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source,
+                           FilterMode mode) {
+    errc e;
+    Receiver* rcv = checked(r, group, &source, e);
     if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
-        return count(e);
-    if (errc e = check_source(group, source); e != errc::ok)
-        return count(e);
-    if (!present_port(port))
-        return count(errc::no_device);
-    Membership* m = find_membership(*rcv, port, group);
-    if (!m)
-        return count(errc::addr_not_avail);
-    if (m->filter.sources.size() >= limits_.max_filter_sources)
-        return count(errc::no_buffer_space);
-    if (m->filter.mode != FilterMode::exclude)
-        return count(errc::invalid);
-    if (m->filter.sources.contains(source))
-        return count(errc::addr_not_avail);
-    m->filter.sources.insert(source);
-    membership_changed(*m);
-    return count(errc::ok);
-}
-
-errc Engine::leave(ReceiverId r, PortId port, const IpAddr& group) {
-    Receiver* rcv = find_receiver_ptr(r);
-    if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
-        return count(e);
-    Membership* m = find_membership(*rcv, port, group);
-    // Seed ip_opt_delete_group_excl: a detached membership can be left even on a
-    // removed port; without one, a bad port is ENXIO, else EADDRNOTAVAIL.
-    if (!m)
-        return count(present_port(port) ? errc::addr_not_avail : errc::no_device);
-    delete_membership(*rcv, *m);
-    return count(errc::ok);
-}
-
-errc Engine::leave_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
-    Receiver* rcv = find_receiver_ptr(r);
-    if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
-        return count(e);
-    if (errc e = check_source(group, source); e != errc::ok)
         return count(e);
     Membership* m = find_membership(*rcv, port, group);
     if (!m)
         return count(present_port(port) ? errc::addr_not_avail : errc::no_device);
-    if (m->filter.mode != FilterMode::include)
+    if (m->filter.mode != mode)
         return count(errc::invalid);
     if (!m->filter.sources.contains(source))
         return count(errc::addr_not_avail);
-    // Removing the last INCLUDE source is a leave.
-    if (m->filter.sources.size() == 1) {
+    if (mode == FilterMode::include && m->filter.sources.size() == 1) {
         delete_membership(*rcv, *m);
         return count(errc::ok);
     }
@@ -425,23 +399,31 @@ errc Engine::leave_source(ReceiverId r, PortId port, const IpAddr& group, const 
     return count(errc::ok);
 }
 
+errc Engine::join_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
+    return add_source(r, port, group, source, FilterMode::include);
+}
+
+errc Engine::block(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
+    return add_source(r, port, group, source, FilterMode::exclude);
+}
+
+errc Engine::leave_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
+    return remove_source(r, port, group, source, FilterMode::include);
+}
+
 errc Engine::unblock(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source) {
-    Receiver* rcv = find_receiver_ptr(r);
+    return remove_source(r, port, group, source, FilterMode::exclude);
+}
+
+errc Engine::leave(ReceiverId r, PortId port, const IpAddr& group) {
+    errc e;
+    Receiver* rcv = checked(r, group, nullptr, e);
     if (!rcv)
-        return count(errc::not_found);
-    if (errc e = check_group(group); e != errc::ok)
-        return count(e);
-    if (errc e = check_source(group, source); e != errc::ok)
         return count(e);
     Membership* m = find_membership(*rcv, port, group);
     if (!m)
         return count(present_port(port) ? errc::addr_not_avail : errc::no_device);
-    if (m->filter.mode != FilterMode::exclude)
-        return count(errc::invalid);
-    if (!m->filter.sources.contains(source))
-        return count(errc::addr_not_avail);
-    m->filter.sources.erase(source);
-    membership_changed(*m);
+    delete_membership(*rcv, *m);
     return count(errc::ok);
 }
 

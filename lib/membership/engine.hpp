@@ -230,6 +230,11 @@ private:
     static errc check_group(const IpAddr& group);
     static errc check_source(const IpAddr& group, const IpAddr& source);
     Membership* find_membership(Receiver& rcv, PortId port, const IpAddr& group);
+    Receiver* checked(ReceiverId r, const IpAddr& group, const IpAddr* source, errc& e);
+    errc add_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source,
+                    FilterMode mode);
+    errc remove_source(ReceiverId r, PortId port, const IpAddr& group, const IpAddr& source,
+                       FilterMode mode);
 
     /// Creates a membership with the given filter and attaches it if its port is up.
     void create_membership(Receiver& rcv, PortId port, const IpAddr& group, FilterState filter);
