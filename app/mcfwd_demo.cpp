@@ -9,9 +9,7 @@
 // with no multicast filter, like net_null / net_ring). Receivers: feedA,
 // feedB, recorder. No DPDK is needed: this is the engine the mcfwd application
 // runs on its control lcore.
-#include "control/controller.hpp"
-#include "control/encoding_sink.hpp"
-#include "control/host_dispatch.hpp"
+#include "control/control_plane.hpp"
 #include "pcapfile/pcap_file.hpp"
 #include "simnic/sim_nic.hpp"
 
@@ -42,8 +40,7 @@ IpAddr ip(const char* s) {
 
 std::string secs(time_point t) {
     char b[32];
-    std::snprintf(b, sizeof b, "%7.3f s",
-                  std::chrono::duration<double>(t.since_origin).count());
+    std::snprintf(b, sizeof b, "%7.3f s", std::chrono::duration<double>(t.since_origin).count());
     return b;
 }
 
@@ -52,23 +49,20 @@ struct Port {
     std::string name;
     std::unique_ptr<simnic::SimNic> nic;
     pcapfile::Writer pcap;
-    std::unique_ptr<control::EncodingSink> sink;
-    std::unique_ptr<host::HostEngine> igmp, mld;
     uint64_t frames = 0;
 };
 
 class Demo {
 public:
-    explicit Demo(const std::string& out) : hosts_(clock_) {
-        ctl_.add_listener(hosts_);
+    explicit Demo(const std::string& out) : cp_(membership::Limits{}, clock_, rng_) {
         add_port(0, "uplink", 4, "02:00:00:00:00:10", "192.0.2.10", "fe80::10", out);
         add_port(1, "lab", 0, "02:00:00:00:00:20", "198.51.100.10", "fe80::20", out);
         for (const char* n : {"feedA", "feedB", "recorder"})
-            receivers_[n] = *ctl_.engine().open_receiver(n);
+            receivers_[n] = *cp_.engine().open_receiver(n);
     }
 
-    void add_port(PortId id, const char* name, size_t nic_capacity, const char* mac,
-                  const char* v4, const char* v6, const std::string& out) {
+    void add_port(PortId id, const char* name, size_t nic_capacity, const char* mac, const char* v4,
+                  const char* v6, const std::string& out) {
         auto p = std::make_unique<Port>();
         p->id = id;
         p->name = name;
@@ -79,23 +73,23 @@ public:
                          std::strerror(errno));
             std::exit(1);
         }
-        wire::FrameParams fp;
-        fp.src_mac = *addr::MacAddr::parse(mac);
-        fp.ipv4_src = ip(v4);
-        fp.ipv6_src = ip(v6);
+        control::PortSetup setup;
+        setup.id = id;
+        setup.name = name;
+        setup.driver = p->nic.get();
+        setup.frame.src_mac = *addr::MacAddr::parse(mac);
+        setup.frame.ipv4_src = ip(v4);
+        setup.frame.ipv6_src = ip(v6);
         Port* raw = p.get();
-        p->sink = std::make_unique<control::EncodingSink>(fp, [this, raw](std::span<const uint8_t> f) {
+        setup.transmit = [this, raw](std::span<const uint8_t> f) {
             raw->pcap.write(clock_.now(), f);
             ++raw->frames;
             describe_frame(*raw, f);
-        });
-        p->igmp = std::make_unique<host::HostEngine>(Family::v4, host::HostConfig{}, rng_, *p->sink);
-        p->mld = std::make_unique<host::HostEngine>(Family::v6, host::HostConfig{}, rng_, *p->sink);
-        p->mld->set_address_ready(clock_.now(), true);
-        hosts_.bind(id, Family::v4, *p->igmp);
-        hosts_.bind(id, Family::v6, *p->mld);
-        ctl_.attach_device(id, *p->nic);
-        ctl_.engine().add_port(id);
+        };
+        if (cp_.add_port(std::move(setup)) != errc::ok) {
+            std::fprintf(stderr, "mcfwd-demo: cannot add port %s\n", name);
+            std::exit(1);
+        }
         ports_.push_back(std::move(p));
     }
 
@@ -112,19 +106,19 @@ public:
 
     void join(const char* who, PortId p, const char* g) {
         result(std::string(who) + " join " + port_name(p) + " " + g,
-               ctl_.engine().join(r(who), p, ip(g)));
+               cp_.engine().join(r(who), p, ip(g)));
     }
     void join_source(const char* who, PortId p, const char* g, const char* s) {
         result(std::string(who) + " join " + port_name(p) + " " + g + " source " + s,
-               ctl_.engine().join_source(r(who), p, ip(g), ip(s)));
+               cp_.engine().join_source(r(who), p, ip(g), ip(s)));
     }
     void block(const char* who, PortId p, const char* g, const char* s) {
         result(std::string(who) + " block " + port_name(p) + " " + g + " source " + s,
-               ctl_.engine().block(r(who), p, ip(g), ip(s)));
+               cp_.engine().block(r(who), p, ip(g), ip(s)));
     }
     void leave(const char* who, PortId p, const char* g) {
         result(std::string(who) + " leave " + port_name(p) + " " + g,
-               ctl_.engine().leave(r(who), p, ip(g)));
+               cp_.engine().leave(r(who), p, ip(g)));
     }
     void set_filter(const char* who, PortId p, const char* g, FilterMode m,
                     std::vector<const char*> srcs) {
@@ -135,7 +129,7 @@ public:
             v.push_back(ip(s));
             text += std::string(v.size() > 1 ? " " : "") + s;
         }
-        result(text + "}", ctl_.engine().set_filter(r(who), p, ip(g), m, v));
+        result(text + "}", cp_.engine().set_filter(r(who), p, ip(g), m, v));
     }
 
     /// A router's query arrives on a port: encoded, decoded, handed to the host engine,
@@ -150,35 +144,24 @@ public:
             std::printf("   (query could not be encoded)\n");
             return;
         }
-        auto d = wire::decode(frames[0]);
-        auto* df = std::get_if<wire::DecodedFrame>(&d);
-        if (!df) {
-            std::printf("   (query dropped: %s)\n",
-                        std::string(wire::drop_reason_name(std::get<wire::DropReason>(d))).c_str());
-            return;
-        }
         Port& port = *ports_[p];
         port.pcap.write(clock_.now(), frames[0]);
-        const auto& dq = std::get<wire::Query>(df->message);
-        std::printf("   <- %s %s query v%u for %s, max response %lld ms\n", port.name.c_str(),
-                    dq.family == Family::v4 ? "IGMP" : "MLD", unsigned(dq.version),
-                    dq.group.is_unspecified() ? "all groups" : dq.group.to_string().c_str(),
-                    static_cast<long long>(
-                        std::chrono::duration_cast<std::chrono::milliseconds>(dq.max_response).count()));
-        host::HostEngine& e = dq.family == Family::v4 ? *port.igmp : *port.mld;
-        e.on_query(clock_.now(), dq);
+        std::printf(
+            "   <- %s %s query v%u for %s, max response %lld ms\n", port.name.c_str(),
+            q.family == Family::v4 ? "IGMP" : "MLD", unsigned(q.version),
+            q.group.is_unspecified() ? "all groups" : q.group.to_string().c_str(),
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(q.max_response).count()));
+        // As the data path will: the frame is punted to the control plane, which
+        // decodes it and hands it to the port's host engine.
+        cp_.on_control_frame(p, frames[0]);
     }
 
     /// Lets virtual time pass, firing every timer that falls due on the way.
     void wait(duration d) {
         const time_point until = clock_.now() + d;
-        for (;;) {
-            time_point next = hosts_.next_deadline();
-            if (next > until)
-                break;
+        for (time_point next = cp_.poll(); next <= until; next = cp_.poll())
             clock_.set(std::max(next, clock_.now()));
-            hosts_.run_timers();
-        }
         clock_.set(until);
     }
 
@@ -217,16 +200,18 @@ public:
         for (auto& pp : ports_) {
             const Port& p = *pp;
             std::vector<std::pair<IpAddr, std::string>> rows;
-            ctl_.engine().for_each_port_group(p.id, [&](const IpAddr& g, const membership::PortGroupView& v) {
-                rows.emplace_back(g, v.filter.to_string() + "  refs " + std::to_string(v.refcount()));
+            cp_.engine().for_each_port_group(p.id, [&](const IpAddr& g,
+                                                       const membership::PortGroupView& v) {
+                rows.emplace_back(g,
+                                  v.filter.to_string() + "  refs " + std::to_string(v.refcount()));
             });
             std::sort(rows.begin(), rows.end());
-            auto view = ctl_.engine().port(p.id);
+            auto view = cp_.engine().port(p.id);
             std::printf("   port %s (%s): %zu group(s)\n", p.name.c_str(), view->up ? "up" : "down",
                         rows.size());
             for (auto& [g, s] : rows)
                 std::printf("      %-22s %s\n", g.to_string().c_str(), s.c_str());
-            const auto* nf = ctl_.nic_filter(p.id);
+            const auto* nf = cp_.controller().nic_filter(p.id);
             std::printf("      NIC: %zu MAC(s) wanted, %zu programmed, allmulticast %s%s%s\n",
                         nf->wanted_mac_count(), nf->programmed().size(),
                         p.nic->allmulticast() ? "on" : "off",
@@ -238,23 +223,26 @@ public:
     }
 
     void shutdown() {
-        hosts_.leave_all();
+        cp_.leave_all();
         wait(std::chrono::seconds(3));
     }
 
     void summary() {
         std::printf("\n== summary\n");
-        std::printf("   membership calls: %llu succeeded, %llu refused (each refusal changed nothing)\n",
-                    (unsigned long long)ok_, (unsigned long long)refused_);
+        std::printf(
+            "   membership calls: %llu succeeded, %llu refused (each refusal changed nothing)\n",
+            (unsigned long long)ok_, (unsigned long long)refused_);
         std::printf("   merged-state changes announced: %llu\n",
-                    (unsigned long long)ctl_.engine().stats().events);
+                    (unsigned long long)cp_.engine().stats().events);
         for (auto& p : ports_) {
-            const auto& c = ctl_.nic_filter(p->id)->counters();
-            std::printf("   %-7s frames sent %llu (pcap: %zu packets incl. queries); NIC list programs %llu, "
+            const auto& c = cp_.controller().nic_filter(p->id)->counters();
+            std::printf("   %-7s frames sent %llu (pcap: %zu packets incl. queries); NIC list "
+                        "programs %llu, "
                         "refusals %llu, allmulticast on %llu / off %llu\n",
                         p->name.c_str(), (unsigned long long)p->frames, p->pcap.packets(),
                         (unsigned long long)c.list_programs, (unsigned long long)c.list_failures,
-                        (unsigned long long)c.allmulti_enables, (unsigned long long)c.allmulti_disables);
+                        (unsigned long long)c.allmulti_enables,
+                        (unsigned long long)c.allmulti_disables);
         }
     }
 
@@ -265,8 +253,7 @@ public:
 private:
     VirtualClock clock_;
     SplitMix rng_{20261123};
-    control::Controller ctl_;
-    control::HostDispatch hosts_;
+    control::ControlPlane cp_;
     std::vector<std::unique_ptr<Port>> ports_;
     std::map<std::string, membership::ReceiverId> receivers_;
     uint64_t ok_ = 0, refused_ = 0;
