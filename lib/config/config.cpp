@@ -6,6 +6,7 @@
 // text, so each rule can name the key and the line.
 #include "config/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -269,8 +270,10 @@ Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location whe
     : r_(r), path_(path), where_(where) {
     if (!n.IsMap())
         r.fail(where, path.empty() ? "(document)" : path, "expected a mapping, got " + describe(n));
-    for (auto it = n.begin(); it != n.end(); ++it) {
-        const Node& key = it->first;
+    // Dereferencing a yaml-cpp iterator yields a temporary pair: copy the (cheap, shared)
+    // Node handles out of it rather than keeping references into it.
+    for (const auto& kv : n) {
+        const Node key = kv.first;
         const Location key_loc = mark_of(key, where);
         if (!key.IsScalar())
             r.fail(key_loc, path.empty() ? "(document)" : path,
@@ -286,7 +289,7 @@ Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location whe
                    "duplicate key (first at line " + std::to_string(prev->second.key_loc.line) +
                        ")");
         // yaml-cpp marks an empty value ("key:" then a newline) at the next line.
-        const Node& value = it->second;
+        const Node value = kv.second;
         fields_.emplace(
             name, Field{key, value, value.IsNull() ? key_loc : mark_of(value, key_loc), key_loc});
     }
@@ -337,19 +340,55 @@ IpAddr Reader::address(const Field& f, const std::string& path) const {
     return *a;
 }
 
+/// Counts documents without building nodes, to reject a second one. Bounded: yaml-cpp 0.7's
+/// LoadAll loops forever on a stray ',' (jbeder/yaml-cpp#1040, fixed upstream by #1319)
+/// because the parser keeps reporting empty documents; those have no content event.
+class DocumentCounter final : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        start_ = mark;
+        content_ = false;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override { content_ = true; }
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        content_ = true;
+    }
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        content_ = true;
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        content_ = true;
+    }
+    void OnMapEnd() override {}
+
+    YAML::Mark start_;
+    bool content_ = false;
+};
+
 Config Reader::read(std::string_view text) {
-    std::vector<Node> docs;
+    Node root;
     try {
-        docs = YAML::LoadAll(std::string(text));
+        // YAML::Load reads the first document only; it does not have LoadAll's loop.
+        root = YAML::Load(std::string(text));
+        std::istringstream in{std::string(text)};
+        YAML::Parser parser(in);
+        DocumentCounter counter;
+        parser.HandleNextDocument(counter);
+        if (parser.HandleNextDocument(counter) && counter.content_)
+            fail({counter.start_.line + 1, counter.start_.column + 1}, "(document)",
+                 "only one YAML document is allowed");
     } catch (const YAML::Exception& e) {
         Location where{1, 1};
         if (!e.mark.is_null())
             where = {e.mark.line + 1, e.mark.column + 1};
         fail(where, "(syntax)", e.msg);
     }
-    if (docs.size() > 1)
-        fail(mark_of(docs[1], {1, 1}), "(document)", "only one YAML document is allowed");
-    const Node root = docs.empty() ? Node() : docs[0];
 
     Config c;
     c.file = file_;
@@ -742,8 +781,8 @@ Join Reader::read_join(const Field& f, const std::string& path, const Config& c)
         fail(mode_field->loc, m.path("mode"),
              "include {} is no membership: list sources, or use exclude (or no mode) for "
              "any source");
-    // RFC 4604 §2.2.1 / RFC 4607 §1: in the SSM range only (S,G) channels exist; an
-    // EXCLUDE-mode join there is never answered by an SSM-aware network.
+    // RFC 4604 §2: in the SSM range only (S,G) channels exist (hosts should refuse and not
+    // report non-source-specific requests); an SSM-aware network never serves an EXCLUDE join.
     if (j.group.is_ssm() && mode == FilterMode::exclude) {
         if (mode_field != nullptr)
             fail(mode_field->loc, m.path("mode"),

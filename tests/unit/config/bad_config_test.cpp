@@ -34,9 +34,12 @@ const BadCase bad_cases[] = {
      "end of sequence flow not found"},
     {"SyntaxIllegalMapValue", "a: b\n c: d\n", "(syntax)", 2, 3, "illegal map value"},
     {"SyntaxUndefinedAlias", PORT "eal: *nope\n", "(syntax)", 3, 6, "anchor is not defined"},
+    // yaml-cpp 0.7's LoadAll loops forever (allocating) on a stray ',' (jbeder/yaml-cpp#1040).
+    {"StrayCommaDoesNotHang", ",\n", "(document)", 1, 1, "expected a mapping, got nothing"},
+    {"StrayCommaAfterPortsDoesNotHang", PORT ", x\n", "(syntax)", 3, 1, ""},
     {"EmptyText", "", "(document)", 1, 1, "expected a mapping, got nothing"},
     {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1, "expected a mapping, got a sequence"},
-    {"TwoDocuments", PORT "---\n" PORT, "(document)", 4, 1, "only one YAML document"},
+    {"TwoDocuments", PORT "---\n" PORT, "(document)", 3, 1, "only one YAML document"},
     // Keys.
     {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,
      "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, ports, receivers"},

@@ -1,11 +1,14 @@
 // Every YAML file shipped under config/ must load: the default the demo uses and the
 // examples the reference points to cannot rot unnoticed.
+#include "base/random.hpp"
 #include "config/config.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +47,65 @@ TEST(ShippedConfigs, DefaultNeedsNoHardware) {
     for (const Port& p : c.ports)
         EXPECT_EQ(p.kind, DeviceKind::vdev) << p.name;
     EXPECT_FALSE(c.receivers.empty());
+}
+
+std::string read_default() {
+    std::ifstream in(std::string(MCFWD_CONFIG_DIR) + "/default.yaml");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/// Loads text; true if it loaded, false on ConfigError. Any other exception fails the test,
+/// because main() catches ConfigError only.
+bool loads_or_config_error(const std::string& text) {
+    try {
+        (void)load_string(text, "mutant.yaml");
+        return true;
+    } catch (const ConfigError& e) {
+        EXPECT_GT(e.where().line, 0) << e.what();
+        return false;
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "not a ConfigError: " << e.what() << "\n" << text;
+        return false;
+    }
+}
+
+TEST(ConfigRobustness, EveryTruncationOfTheDefaultLoadsOrGivesAConfigError) {
+    const std::string text = read_default();
+    ASSERT_FALSE(text.empty());
+    size_t loaded = 0;
+    for (size_t n = 0; n <= text.size(); ++n)
+        loaded += loads_or_config_error(text.substr(0, n)) ? 1 : 0;
+    // The whole file loads; cutting the receivers off still leaves a valid configuration.
+    EXPECT_GE(loaded, 1u);
+}
+
+TEST(ConfigRobustness, RandomByteEditsOfTheDefaultLoadOrGiveAConfigError) {
+    const std::string text = read_default();
+    ASSERT_FALSE(text.empty());
+    SplitMix rng(0x6d636677);
+    const char alphabet[] = " :-,[]{}\"'#&*!|>\n\t0123456789abcxyz.%@";
+    for (int i = 0; i < 3000; ++i) {
+        std::string t = text;
+        const int edits = 1 + static_cast<int>(rng.below(3));
+        for (int e = 0; e < edits; ++e) {
+            const size_t at = rng.below(t.size());
+            const char c = alphabet[rng.below(sizeof alphabet - 1)];
+            switch (rng.below(3)) {
+            case 0:
+                t[at] = c;
+                break;
+            case 1:
+                t.insert(t.begin() + static_cast<std::ptrdiff_t>(at), c);
+                break;
+            default:
+                t.erase(at, 1);
+                break;
+            }
+        }
+        (void)loads_or_config_error(t);
+    }
 }
 
 } // namespace
