@@ -27,13 +27,12 @@ SENDER_MAC = "02:00:00:00:00:aa"
 # (group, [sources]) the traffic comes from. The default configuration's
 # receivers want some of these (see config/default.yaml), not all.
 V4_FLOWS = [
-    ("232.1.1.1", ["10.1.1.1", "10.1.1.2", "10.1.1.9"]),
-    ("239.1.1.1", ["10.2.2.1", "10.2.2.2"]),
-    ("239.1.1.2", ["10.2.2.1"]),
-    ("239.9.9.9", ["10.3.3.3"]),  # nobody joins it
+    ("232.1.1.1", ["198.51.100.1", "198.51.100.2"]),  # recorder includes .1 only
+    ("239.1.1.1", ["198.51.100.1", "198.51.100.66"]),  # feed-a excludes .66
+    ("239.9.9.9", ["198.51.100.3"]),  # nobody joins it
 ]
 V6_FLOWS = [
-    ("ff3e::8000:1", ["2001:db8::1", "2001:db8::2", "2001:db8::3"]),
+    ("ff3e::8000:1", ["2001:db8::1", "2001:db8::2"]),  # recorder includes ::1 only
     ("ff3e::8000:9", ["2001:db8::9"]),  # nobody joins it
 ]
 
