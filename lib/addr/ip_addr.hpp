@@ -110,9 +110,42 @@ public:
 
     friend constexpr auto operator<=>(const IpAddr&, const IpAddr&) = default;
 
+    /// A copy with byte i (network order) replaced.
+    constexpr IpAddr with_byte(int i, uint8_t v) const noexcept {
+        IpAddr a = *this;
+        a.b_[size_t(i)] = v;
+        return a;
+    }
+
 private:
     alignas(8) std::array<uint8_t, 16> b_{};
 };
+
+/// The IPv6 link-local address fe80::/64 + modified EUI-64 of mac (RFC 4291 §2.5.1 and
+/// App. A: ff:fe inserted in the middle, the universal/local bit inverted), the
+/// address a host uses for MLD when none is configured (RFC 3810 §5).
+constexpr IpAddr link_local_from_mac(const MacAddr& mac) noexcept {
+    uint8_t b[16] = {0xfe,
+                     0x80,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     uint8_t(mac.bytes[0] ^ 0x02),
+                     mac.bytes[1],
+                     mac.bytes[2],
+                     0xff,
+                     0xfe,
+                     mac.bytes[3],
+                     mac.bytes[4],
+                     mac.bytes[5]};
+    IpAddr a;
+    for (int i = 0; i < 16; ++i)
+        a = a.with_byte(i, b[i]);
+    return a;
+}
 
 struct IpAddrHash {
     size_t operator()(const IpAddr& a) const noexcept {

@@ -110,6 +110,17 @@ TEST(IpAddr, OrderingAndHashingAreConsistent) {
               ip("10.0.0.1")); // v4-mapped (::ffff:0:0/96) sort after ::1, before 2000::/3
 }
 
+// RFC 4291 App. A: 02:00:00:00:00:10 -> fe80::ff:fe00:10 (U/L bit inverted).
+TEST(IpAddr, LinkLocalFromMacIsModifiedEui64) {
+    using mcfwd::addr::link_local_from_mac;
+    EXPECT_EQ(link_local_from_mac(*MacAddr::parse("02:00:00:00:00:10")).to_string(),
+              "fe80::ff:fe00:10");
+    EXPECT_EQ(link_local_from_mac(*MacAddr::parse("00:1b:21:3a:4f:5c")).to_string(),
+              "fe80::21b:21ff:fe3a:4f5c");
+    EXPECT_TRUE(
+        link_local_from_mac(*MacAddr::parse("00:1b:21:3a:4f:5c")).is_v6_link_local_unicast());
+}
+
 TEST(MacAddr, ParseAndFormat) {
     auto m = MacAddr::parse("01:00:5E:7f:00:0a");
     ASSERT_TRUE(m.has_value());
