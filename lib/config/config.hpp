@@ -73,7 +73,7 @@ struct Lcores {
 /// The packet mbuf pool (rte_pktmbuf_pool_create arguments).
 struct Mempool {
     uint32_t mbufs = 8191;     // 2^q - 1 is the most memory-efficient size
-    uint32_t cache = 256;      // per-lcore cache; 0..512 and cache * 1.5 <= mbufs
+    uint32_t cache = 256;      // per-lcore cache, 0..512
     uint32_t data_room = 2176; // bytes per mbuf including the 128-byte headroom
 };
 
