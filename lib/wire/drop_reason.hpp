@@ -16,7 +16,8 @@
     X(not_ip, "EtherType is neither IPv4 nor IPv6 (after at most one 802.1Q tag)")                 \
     X(ip_truncated, "frame shorter than the IP header or the IP length it declares")               \
     X(bad_ip_version, "IP version field does not match the EtherType")                             \
-    X(bad_ip_length, "IPv4 header length below 5 words or total length below the header")          \
+    X(bad_ip_length,                                                                               \
+      "IPv4 header length < 5 words or total length < header; IPv6 payload length 0")              \
     X(bad_ip_checksum, "IPv4 header checksum wrong")                                               \
     X(bad_ip_options, "IPv4 option list malformed")                                                \
     X(ip_fragment, "IP fragment (IPv4 MF/offset, IPv6 Fragment header): never reassembled")        \

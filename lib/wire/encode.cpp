@@ -116,8 +116,11 @@ Frame build_frame(const FrameParams& p, Family f, const IpAddr& dst, bool router
         fr.insert(fr.end(), dst.bytes().begin(), dst.bytes().end());
         // Hop-by-Hop: Router Alert "MLD" (RFC 2711 §2.1, RFC 3810 §5) and PadN(0)
         // to the 8-octet boundary.
-        const uint8_t hbh[8] = {ipproto_icmpv6, 0, ipv6_opt_router_alert, 2, 0, 0,
-                                ipv6_opt_padn,  0};
+        const uint8_t hbh[8] = {
+            ipproto_icmpv6,        0,       // next header; length 0 = 8 octets
+            ipv6_opt_router_alert, 2, 0, 0, // Router Alert, value 0 = MLD
+            ipv6_opt_padn,         0,       // PadN without data
+        };
         fr.insert(fr.end(), hbh, hbh + 8);
     }
     const std::size_t msg_at = fr.size();

@@ -28,7 +28,8 @@ inline constexpr uint8_t ipv4_opt_router_alert = 0x94; // RFC 2113: copied, clas
 inline constexpr uint16_t ipv4_flag_df = 0x4000;
 inline constexpr uint16_t ipv4_flag_mf = 0x2000;
 inline constexpr uint16_t ipv4_offset_mask = 0x1fff;
-/// IP precedence 6 (internetwork control), as Linux sends IGMP (net/ipv4/igmp.c).
+/// IP precedence 6, internetwork control: RFC 3376 §4 for IGMPv3; Linux
+/// (net/ipv4/igmp.c) sends IGMPv1/v2 with it too, and so do we.
 inline constexpr uint8_t igmp_tos = 0xc0;
 
 inline constexpr std::size_t ipv6_header_len = 40;
