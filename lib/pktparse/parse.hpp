@@ -40,7 +40,8 @@
 //    Header); only ICMPv6 is looked into, to find MLD. Jumbograms (payload length
 //    0, RFC 2675) cannot occur on Ethernet and are dropped as bad_ipv6_header.
 //  - A multicast source address is dropped (RFC 1122 §3.2.1.3 (c), RFC 4291
-//    §2.7: a multicast address must not be a source).
+//    §2.7: a multicast address must not be a source), and so is an IPv6 source in
+//    ::ffff:0:0/96, which would alias an IPv4 source in the tables.
 //  - Frames longer than the IP packet (Ethernet padding to 60 bytes) are fine;
 //    frames shorter than the IP length field are truncated.
 //
@@ -52,6 +53,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -70,7 +72,7 @@ using addr::IpAddr;
     X(bad_ipv6_header, "IPv6 version wrong or jumbogram (payload length 0)")                       \
     X(ipv6_ext_chain, "IPv6 extension header chain too long, misplaced or truncated")              \
     X(not_multicast, "destination is not a multicast group")                                       \
-    X(bad_source, "source address is multicast")                                                   \
+    X(bad_source, "source address is multicast (or IPv4-mapped in IPv6)")                          \
     X(link_local_group, "group of link-local scope (224.0.0.0/24, ff01::/16, ff02::/16)")
 
 enum class DropReason : uint8_t {
@@ -179,6 +181,12 @@ inline bool v4_multicast(const uint8_t* a) noexcept {
 inline bool v4_link_local_group(const uint8_t* a) noexcept {
     return a[0] == 224 && a[1] == 0 && a[2] == 0;
 }
+/// ::ffff:0:0/96. IpAddr holds IPv4 this way, so such an IPv6 source would match IPv4
+/// filters; RFC 4291 §2.5.5.2 keeps these addresses off the wire, so it is dropped.
+inline bool v4_mapped(const uint8_t* a) noexcept {
+    static constexpr uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return std::memcmp(a, prefix, 12) == 0;
+}
 inline bool v6_link_local_group(const uint8_t* a) noexcept {
     return (a[1] & 0x0f) == 0x1 || (a[1] & 0x0f) == 0x2; // a[0] == 0xff checked before
 }
@@ -231,7 +239,7 @@ inline ParseResult parse_ipv6(const uint8_t* frame, size_t len, size_t l3) noexc
     const uint8_t* dst = ip + 24;
     if (dst[0] != 0xff)
         return fail(DropReason::not_multicast);
-    if (src[0] == 0xff)
+    if (src[0] == 0xff || v4_mapped(src))
         return fail(DropReason::bad_source);
 
     // Walk the extension chain inside the payload: [off, end) relative to ip.

@@ -29,6 +29,8 @@ struct FrameSpec {
     bool more_fragments = false;
     size_t ipv4_options = 0; // bytes, multiple of 4
     Bytes payload = Bytes(8, 0xab);
+    /// Build IPv6 even when src is v4-mapped (IpAddr then calls it IPv4).
+    bool force_v6 = false;
 };
 
 inline void put16(Bytes& b, uint16_t v) {
@@ -47,7 +49,7 @@ inline Bytes build_frame(const FrameSpec& s) {
         put16(b, tpid);
         put16(b, s.vlan_tci);
     }
-    if (s.src.is_v4()) {
+    if (s.src.is_v4() && !s.force_v6) {
         put16(b, 0x0800);
         const size_t ihl = 20 + s.ipv4_options;
         put16(b, uint16_t(0x4000 | (ihl / 4) << 8)); // version, IHL, DSCP 0

@@ -240,6 +240,10 @@ INSTANTIATE_TEST_SUITE_P(
                 DropReason::not_multicast},
         Dropped{"Ipv6Unicast", frame(v6("2001:db8::1", "2001:db8::2")), DropReason::not_multicast},
         Dropped{"Ipv4MulticastSource", frame(v4("224.1.1.1", "232.1.1.1")), DropReason::bad_source},
+        Dropped{
+            "Ipv6V4MappedSource",
+            frame(with(v6("::ffff:10.0.0.1", "ff3e::1"), [](FrameSpec& s) { s.force_v6 = true; })),
+            DropReason::bad_source},
         Dropped{"Ipv6MulticastSource", frame(v6("ff05::1", "ff3e::1")), DropReason::bad_source},
         Dropped{"Ipv4LinkLocalGroup", frame(v4("10.0.0.1", "224.0.0.251")),
                 DropReason::link_local_group},
