@@ -1,0 +1,34 @@
+// libFuzzer target for pktparse::parse: no read outside [data, data + size)
+// (libFuzzer hands over an exact-size heap copy, so ASan sees any overrun) and the
+// Packet invariants the data path relies on hold for every accepted frame.
+#include "pktparse/parse.hpp"
+
+#include <cstdlib>
+
+namespace {
+
+void check(bool ok) {
+    if (!ok)
+        std::abort();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    using namespace mcfwd::pktparse;
+    const ParseResult r = parse(data, size);
+    if (!r.ok) {
+        check(static_cast<size_t>(r.drop) < drop_reason_count);
+        return 0;
+    }
+    const Packet& p = r.packet;
+    check(p.l3_offset < size);
+    check(p.l3_offset == (p.vlan_tci ? 18 : 14));
+    check(size_t(p.l3_offset) + p.ip_length <= size);
+    check(p.l4_offset > p.l3_offset && p.l4_offset <= p.l3_offset + p.ip_length);
+    check(p.dst.is_multicast() && !p.src.is_multicast());
+    check(p.family == p.dst.family() && p.family == p.src.family());
+    // Link-local groups reach the data path only as IGMP/MLD to punt.
+    check(p.control || !p.dst.is_link_local_group());
+    return 0;
+}
