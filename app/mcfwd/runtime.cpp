@@ -1,0 +1,455 @@
+// The mcfwd application's runtime: from a validated configuration to running
+// lcores and back. Wiring only — every rule lives in lib/ and drivers/.
+//
+//   EAL (lcores from config) -> mempool -> ports (ethdev) -> control plane
+//   (engine, NIC filters, IGMP/MLD, tables) -> outlets and receivers -> static
+//   joins -> forwarding lcores (dataplane::poll_once) -> control loop on the
+//   main lcore (punted IGMP/MLD, timers, link state, RCU reclamation) ->
+//   SIGINT/SIGTERM: leave every group on the wire, stop lcores, print counters.
+#include "runtime.hpp"
+
+#include "control/control_plane.hpp"
+#include "dataplane/forward.hpp"
+#include "ethdev/eal.hpp"
+#include "ethdev/ethdev_driver.hpp"
+#include "ethdev/port.hpp"
+#include "ethdev/rcu.hpp"
+#include "ethdev/tsc_clock.hpp"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcfwd::app {
+namespace {
+
+std::atomic<bool> g_signal{false};
+void on_signal(int) {
+    g_signal.store(true, std::memory_order_relaxed);
+}
+
+/// Startup failures: reported as "mcfwd: <what>" and exit status 1.
+struct StartupError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> eal_arguments(const config::Config& cfg, const Options& opts) {
+    std::string cores = std::to_string(cfg.lcores.control);
+    for (unsigned l : cfg.lcores.forwarding)
+        cores += "," + std::to_string(l);
+    std::vector<std::string> args = {"mcfwd", "-l", cores,
+                                     "--main-lcore=" + std::to_string(cfg.lcores.control)};
+    args.insert(args.end(), cfg.eal.begin(), cfg.eal.end());
+    args.insert(args.end(), opts.eal_args.begin(), opts.eal_args.end());
+    return args;
+}
+
+struct Lcore {
+    unsigned lcore_id = 0;
+    unsigned reader_id = 0;
+    dataplane::OutletSet outlets;
+    dataplane::ForwardContext ctx;
+    ethdev::DpdkQsbr* qsbr = nullptr;
+    std::atomic<bool>* stop = nullptr;
+};
+
+int forwarding_main(void* arg) {
+    auto& l = *static_cast<Lcore*>(arg);
+    l.qsbr->online(l.reader_id);
+    while (!l.stop->load(std::memory_order_relaxed))
+        dataplane::poll_once(l.ctx);
+    dataplane::flush(l.ctx);
+    l.qsbr->offline(l.reader_id);
+    return 0;
+}
+
+struct PortRuntime {
+    const config::Port* cfg = nullptr;
+    std::unique_ptr<ethdev::EthdevPort> port;
+    std::unique_ptr<ethdev::EthdevDriver> driver;
+    std::unique_ptr<table::PortTable> table;
+    uint16_t control_queue = 0; // TX queue of the control lcore
+    bool link = false;
+    uint64_t control_tx = 0, control_tx_failed = 0;
+};
+
+class Runtime {
+public:
+    Runtime(const config::Config& cfg, const Options& opts)
+        : cfg_(cfg), opts_(opts), eal_(eal_arguments(cfg, opts)) {}
+    ~Runtime() {
+        // Also on a startup failure after some lcores were launched.
+        stop_.store(true, std::memory_order_relaxed);
+        if (launched_)
+            rte_eal_mp_wait_lcore();
+    }
+
+    int run();
+
+private:
+    void make_pool();
+    void open_ports();
+    void make_outlets_and_receivers();
+    void start_lcores();
+    void control_loop();
+    void shutdown();
+    void print_summary();
+    void transmit(PortRuntime& p, std::span<const uint8_t> frame);
+    uint64_t rx_total() const;
+
+    const config::Config& cfg_;
+    const Options& opts_;
+    ethdev::Eal eal_;
+    ethdev::TscClock clock_;
+    SplitMix rng_{rte_get_tsc_cycles()};
+    rte_mempool* pool_ = nullptr;
+    rte_ring* punt_ = nullptr;
+    std::unique_ptr<ethdev::DpdkQsbr> qsbr_;
+    std::unique_ptr<ethdev::DpdkReclaimer> reclaimer_;
+    std::unique_ptr<control::ControlPlane> cp_;
+    std::vector<PortRuntime> ports_;            // config order
+    std::vector<table::PortTable*> by_port_id_; // DPDK port id -> table
+    std::vector<rte_ring*> rings_;              // receiver index -> ring (or null)
+    std::vector<membership::ReceiverId> receivers_;
+    std::vector<std::unique_ptr<Lcore>> lcores_;
+    std::atomic<bool> stop_{false};
+    bool launched_ = false;
+};
+
+void Runtime::make_pool() {
+    pool_ = rte_pktmbuf_pool_create("mcfwd_pool", cfg_.mempool.mbufs, cfg_.mempool.cache, 0,
+                                    static_cast<uint16_t>(cfg_.mempool.data_room),
+                                    static_cast<int>(rte_socket_id()));
+    if (!pool_)
+        throw StartupError(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
+    punt_ = rte_ring_create("mcfwd_punt", 1024, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (!punt_)
+        throw StartupError(std::string("cannot create the punt ring: ") + rte_strerror(rte_errno));
+    auto q = ethdev::DpdkQsbr::create(static_cast<unsigned>(cfg_.lcores.forwarding.size()));
+    if (!q)
+        throw StartupError("cannot create the RCU variable");
+    qsbr_ = std::move(q).value();
+    reclaimer_ = std::make_unique<ethdev::DpdkReclaimer>(*qsbr_);
+    cp_ = std::make_unique<control::ControlPlane>(
+        membership::Limits{cfg_.limits.max_filter_sources, cfg_.limits.max_merged_sources}, clock_,
+        rng_);
+}
+
+void Runtime::open_ports() {
+    const auto nfwd = static_cast<uint16_t>(cfg_.lcores.forwarding.size());
+    for (size_t i = 0; i < cfg_.ports.size(); ++i) {
+        const config::Port& pc = cfg_.ports[i];
+        PortRuntime pr;
+        pr.cfg = &pc;
+        ethdev::PortSpec spec;
+        spec.name = pc.name;
+        spec.device = pc.device;
+        spec.rx_queues = pc.rx_queues;
+        // DPDK TX queues are not thread-safe: every lcore that sends on a port gets
+        // its own queue. Forwarding lcore k sends on queue k of a port some receiver
+        // uses as its sink; the control lcore sends reports on the next queue of a
+        // port that speaks IGMP or MLD. (net_pcap has one queue per tx_pcap file.)
+        bool sink_target = false;
+        for (const config::Receiver& r : cfg_.receivers)
+            sink_target |= r.sink.kind == config::SinkKind::port && r.sink.port_index == i;
+        const bool speaks = pc.igmp.enabled || pc.mld.enabled;
+        const uint16_t needed = static_cast<uint16_t>((sink_target ? nfwd : 0) + (speaks ? 1 : 0));
+        spec.tx_queues = std::max<uint16_t>({pc.tx_queues, needed, 1});
+        pr.control_queue = sink_target ? nfwd : 0;
+        spec.mtu = pc.mtu;
+        std::string why;
+        auto port = ethdev::open_port(spec, pool_, &why);
+        if (!port)
+            throw StartupError(cfg_.file + ":" + std::to_string(pc.location.line) + ": ports." +
+                               pc.name + ": " + why + " (asked for " +
+                               std::to_string(spec.rx_queues) + " RX and " +
+                               std::to_string(spec.tx_queues) + " TX queues)");
+        pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
+        pr.driver = std::make_unique<ethdev::EthdevDriver>(pr.port->port_id());
+        pr.table = std::make_unique<table::PortTable>(*reclaimer_);
+        pr.link = pr.port->link_up();
+        ports_.push_back(std::move(pr));
+    }
+    for (PortRuntime& pr : ports_) {
+        const uint16_t id = pr.port->port_id();
+        if (id >= by_port_id_.size())
+            by_port_id_.resize(size_t(id) + 1, nullptr);
+        by_port_id_[id] = pr.table.get();
+        const config::Port& pc = *pr.cfg;
+        control::PortSetup s;
+        s.id = id;
+        s.name = pc.name;
+        s.driver = pr.driver.get();
+        s.table = pr.table.get();
+        s.frame.src_mac = pr.port->mac();
+        s.frame.ipv4_src = pc.ipv4_address.value_or(addr::IpAddr::v4(0));
+        s.frame.ipv6_src = pc.ipv6_link_local.value_or(addr::link_local_from_mac(pr.port->mac()));
+        s.frame.vlan = pc.vlan;
+        s.frame.mtu = pc.mtu;
+        s.igmp = pc.igmp.enabled;
+        s.mld = pc.mld.enabled;
+        auto host_config = [](const config::ProtocolConfig& p) {
+            host::HostConfig h;
+            h.max_version = p.version;
+            h.robustness = p.robustness;
+            if (p.unsolicited_report_interval_ms)
+                h.unsolicited_report_interval =
+                    std::chrono::milliseconds(*p.unsolicited_report_interval_ms);
+            h.report_link_local_groups = p.report_link_local_groups;
+            return h;
+        };
+        s.igmp_config = host_config(pc.igmp);
+        s.mld_config = host_config(pc.mld);
+        PortRuntime* raw = &pr;
+        s.transmit = [this, raw](std::span<const uint8_t> f) { transmit(*raw, f); };
+        s.up = pr.link;
+        if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
+            throw StartupError("port " + pc.name + ": " + std::string(errc_name(e)));
+    }
+}
+
+// The control lcore's own frames (reports, leaves): copied into an mbuf and sent
+// on the port's control TX queue. Rare; a failure is counted, never retried.
+void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    char* data = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())) : nullptr;
+    if (!data) {
+        rte_pktmbuf_free(m);
+        ++p.control_tx_failed;
+        return;
+    }
+    std::memcpy(data, frame.data(), frame.size());
+    if (rte_eth_tx_burst(p.port->port_id(), p.control_queue, &m, 1) == 1) {
+        ++p.control_tx;
+    } else {
+        rte_pktmbuf_free(m);
+        ++p.control_tx_failed;
+    }
+}
+
+void Runtime::make_outlets_and_receivers() {
+    auto& engine = cp_->engine();
+    const size_t nfwd = cfg_.lcores.forwarding.size();
+    for (size_t i = 0; i < nfwd; ++i) {
+        auto l = std::make_unique<Lcore>();
+        l->lcore_id = cfg_.lcores.forwarding[i];
+        l->reader_id = static_cast<unsigned>(i);
+        l->qsbr = qsbr_.get();
+        l->stop = &stop_;
+        lcores_.push_back(std::move(l));
+    }
+    rings_.assign(cfg_.receivers.size(), nullptr);
+    for (size_t r = 0; r < cfg_.receivers.size(); ++r) {
+        const config::Receiver& rc = cfg_.receivers[r];
+        if (rc.sink.kind == config::SinkKind::ring) {
+            rings_[r] = rte_ring_create(rc.sink.name.c_str(), rc.sink.ring_size,
+                                        static_cast<int>(rte_socket_id()), 0);
+            if (!rings_[r])
+                throw StartupError("receiver " + rc.name + ": cannot create ring " + rc.sink.name +
+                                   ": " + rte_strerror(rte_errno));
+        }
+        // The same outlet id on every lcore; a TX sink uses that lcore's own queue.
+        table::OutletId id = 0;
+        for (size_t i = 0; i < nfwd; ++i) {
+            dataplane::Outlet o =
+                rc.sink.kind == config::SinkKind::ring
+                    ? dataplane::Outlet::ring_sink(rings_[r])
+                    : dataplane::Outlet::tx(ports_[rc.sink.port_index].port->port_id(),
+                                            static_cast<uint16_t>(i));
+            if (lcores_[i]->outlets.add(o, id) != errc::ok)
+                throw StartupError("receiver " + rc.name + ": more than 64 receivers");
+        }
+        auto rid = engine.open_receiver(rc.name);
+        if (!rid)
+            throw StartupError("receiver " + rc.name + ": " + std::string(errc_name(rid.error())));
+        receivers_.push_back(*rid);
+        cp_->publisher().bind_receiver(*rid, id);
+        for (const config::Join& j : rc.joins) {
+            const uint16_t port = ports_[j.port_index].port->port_id();
+            errc e =
+                engine.set_filter(*rid, port, j.group, j.filter.mode, j.filter.sources.as_vector());
+            if (e != errc::ok)
+                throw StartupError(cfg_.file + ":" + std::to_string(j.location.line) +
+                                   ": receivers." + rc.name + " join " + j.group.to_string() +
+                                   ": " + std::string(errc_name(e)));
+        }
+    }
+}
+
+void Runtime::start_lcores() {
+    // RX queues are spread over the forwarding lcores, round robin.
+    size_t next = 0;
+    for (PortRuntime& pr : ports_)
+        for (uint16_t q = 0; q < pr.cfg->rx_queues; ++q) {
+            auto& ctx = lcores_[next++ % lcores_.size()]->ctx;
+            if (ctx.rx_count == dataplane::max_rx_queues)
+                throw StartupError("too many RX queues for the forwarding lcores");
+            ctx.rx[ctx.rx_count++] = {pr.port->port_id(), q};
+        }
+    for (auto& l : lcores_) {
+        l->ctx.tables = by_port_id_.data();
+        l->ctx.table_count = by_port_id_.size();
+        l->ctx.outlets = &l->outlets;
+        l->ctx.punt_ring = punt_;
+        l->ctx.qsbr = qsbr_->get();
+        l->ctx.qsbr_thread_id = l->reader_id;
+        if (qsbr_->register_reader(l->reader_id) != errc::ok)
+            throw StartupError("cannot register a forwarding lcore with RCU");
+        if (rte_eal_remote_launch(forwarding_main, l.get(), l->lcore_id) != 0)
+            throw StartupError("cannot launch lcore " + std::to_string(l->lcore_id));
+        launched_ = true;
+    }
+}
+
+uint64_t Runtime::rx_total() const {
+    uint64_t n = 0;
+    for (auto& l : lcores_)
+        n += reinterpret_cast<const volatile uint64_t&>(l->ctx.counters.rx_packets);
+    return n;
+}
+
+void Runtime::control_loop() {
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t start = rte_get_tsc_cycles();
+    uint64_t last_rx = rx_total(), last_rx_change = start, last_link_check = start;
+    rte_mbuf* burst[32];
+    while (!g_signal.load(std::memory_order_relaxed)) {
+        const uint64_t now = rte_get_tsc_cycles();
+        if (opts_.duration && double(now - start) / double(hz) >= *opts_.duration)
+            break;
+        // Punted IGMP / MLD.
+        const unsigned n =
+            rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+            cp_->on_control_frame(burst[i]->port,
+                                  {rte_pktmbuf_mtod(burst[i], const uint8_t*), burst[i]->data_len});
+            rte_pktmbuf_free(burst[i]);
+        }
+        // Link state: events where the PMD raises them, polling once a second anyway.
+        const bool check_links = now - last_link_check > hz;
+        for (PortRuntime& pr : ports_) {
+            ethdev::PortEvents ev = pr.port->take_events();
+            if (ev.reset_requested && pr.port->restart() == errc::ok)
+                if (auto* nic = cp_->controller().nic_filter(pr.port->port_id()))
+                    nic->reprogram();
+            if (ev.lsc_changed || check_links) {
+                const bool up = pr.port->link_up();
+                if (up != pr.link) {
+                    pr.link = up;
+                    cp_->set_link(pr.port->port_id(), up);
+                }
+            }
+        }
+        if (check_links)
+            last_link_check = now;
+        cp_->poll();
+        reclaimer_->reclaim();
+        // --idle-exit: stop once the ports have been quiet that long (a replayed
+        // capture has ended).
+        const uint64_t rx = rx_total();
+        if (rx != last_rx) {
+            last_rx = rx;
+            last_rx_change = now;
+        } else if (opts_.idle_exit &&
+                   double(now - last_rx_change) / double(hz) >= *opts_.idle_exit) {
+            break;
+        }
+        if (n == 0)
+            rte_delay_us_sleep(100);
+    }
+}
+
+void Runtime::shutdown() {
+    // Leave every group on the wire while the ports still run (RFC 3376 §5.1:
+    // TO_IN {} / leave, Robustness copies), then stop the data path.
+    cp_->leave_all();
+    cp_->poll();
+    stop_.store(true, std::memory_order_relaxed);
+    rte_eal_mp_wait_lcore();
+    launched_ = false;
+    for (auto& l : lcores_)
+        qsbr_->unregister_reader(l->reader_id);
+    reclaimer_->synchronize();
+}
+
+void Runtime::print_summary() {
+    std::vector<dataplane::LcoreCounters> per;
+    for (auto& l : lcores_)
+        per.push_back(l->ctx.counters);
+    const dataplane::LcoreCounters total = dataplane::sum(per);
+    std::printf("mcfwd: stopped\n");
+    std::printf("  data path:");
+    dataplane::for_each_counter(total, [](std::string_view name, std::string_view, uint64_t v) {
+        if (v)
+            std::printf(" %.*s=%llu", int(name.size()), name.data(), (unsigned long long)v);
+    });
+    std::printf("\n");
+    for (size_t r = 0; r < cfg_.receivers.size(); ++r) {
+        std::printf("  receiver %s: delivered %llu", cfg_.receivers[r].name.c_str(),
+                    (unsigned long long)total.delivered[r]);
+        if (rings_[r])
+            std::printf(", %u waiting in ring %s", rte_ring_count(rings_[r]),
+                        cfg_.receivers[r].sink.name.c_str());
+        std::printf("\n");
+    }
+    const auto& cc = cp_->counters();
+    std::printf("  control: punted frames %llu, queries %llu, ignored %llu\n",
+                (unsigned long long)cc.frames, (unsigned long long)cc.queries,
+                (unsigned long long)cc.ignored);
+    for (PortRuntime& pr : ports_) {
+        const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
+        std::printf(
+            "  port %s: %zu group(s) at exit, reports sent %llu (failed %llu), NIC %zu MAC(s) "
+            "programmed, allmulticast %s (%s)\n",
+            pr.cfg->name.c_str(), cp_->engine().port(pr.port->port_id())->groups,
+            (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
+            nf->programmed().size(), nf->allmulti() ? "on" : "off",
+            std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
+    }
+}
+
+int Runtime::run() {
+    make_pool();
+    open_ports();
+    make_outlets_and_receivers();
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    start_lcores();
+    std::printf("mcfwd: running: %zu port(s), %zu receiver(s), %zu forwarding lcore(s)\n",
+                ports_.size(), receivers_.size(), lcores_.size());
+    std::fflush(stdout);
+    control_loop();
+    shutdown();
+    print_summary();
+    // Ports close (EthdevPort destructors) before the tables and the EAL go.
+    ports_.clear();
+    return 0;
+}
+
+} // namespace
+
+int run(const config::Config& cfg, const Options& opts) {
+    try {
+        Runtime rt(cfg, opts);
+        return rt.run();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mcfwd: %s\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace mcfwd::app
