@@ -11,6 +11,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <memory>
+
 namespace mcfwd::dataplane {
 
 namespace {
@@ -91,21 +93,28 @@ void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
 
     // 2. Parse the whole burst, starting each table lookup's cache miss as soon as
     //    the group is known, so the misses of a burst overlap.
-    pktparse::ParseResult parsed[burst_size];
+    // Raw storage: a ParseResult array would zero its addresses (2 KiB) per burst.
+    union Slot {
+        pktparse::ParseResult r;
+        Slot() noexcept {}
+    };
+    Slot slots[burst_size];
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (unlikely(m->nb_segs != 1)) {
-            parsed[i].ok = false;
+            std::construct_at(&slots[i].r)->ok = false;
             continue; // counted below as multi_segment
         }
-        parsed[i] = pktparse::parse(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
-        if (parsed[i].ok && table != nullptr && !parsed[i].packet.control)
-            table->prefetch(parsed[i].packet.dst);
+        std::construct_at(&slots[i].r,
+                          pktparse::parse(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len));
+        const pktparse::ParseResult& r = slots[i].r;
+        if (r.ok && table != nullptr && !r.packet.control)
+            table->prefetch(r.packet.dst);
     }
 
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        const pktparse::ParseResult& r = parsed[i];
+        const pktparse::ParseResult& r = slots[i].r;
         if (unlikely(!r.ok)) {
             if (m->nb_segs != 1)
                 ++ctx.counters.multi_segment;

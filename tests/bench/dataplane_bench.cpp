@@ -1,0 +1,198 @@
+// The data path's cost per packet: pktparse::parse alone (no EAL), and
+// dataplane::poll_once end to end on a net_ring port (EAL with --no-huge: the
+// figures include net_ring's ring dequeue/enqueue, a lower bound for a NIC PMD's
+// cost is not implied). Frames are recycled: what sink 0 receives is injected
+// again, the other sinks' references are freed, so no allocation is measured.
+#include "../unit/pktparse/frame_builder.hpp"
+
+#include "dataplane/forward.hpp"
+#include "filter/filter_state.hpp"
+#include "pktparse/parse.hpp"
+#include "table/port_table.hpp"
+#include "table/qsbr.hpp"
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace mcfwd;
+using mcfwd::testing::build_frame;
+using mcfwd::testing::FrameSpec;
+using mcfwd::testing::ip;
+
+FrameSpec spec(const char* src, const char* dst) {
+    FrameSpec s;
+    s.src = ip(src);
+    s.dst = ip(dst);
+    s.payload.assign(64, 0xab);
+    return s;
+}
+
+void parse_bench(benchmark::State& state, const testing::Bytes& f) {
+    for (auto _ : state) {
+        auto r = pktparse::parse(f.data(), f.size());
+        benchmark::DoNotOptimize(r);
+    }
+    state.SetItemsProcessed(int64_t(state.iterations()));
+}
+
+void BM_ParseIpv4(benchmark::State& state) {
+    parse_bench(state, build_frame(spec("10.0.0.1", "232.1.1.1")));
+}
+void BM_ParseIpv4Vlan(benchmark::State& state) {
+    FrameSpec s = spec("10.0.0.1", "232.1.1.1");
+    s.tags = {0x8100};
+    parse_bench(state, build_frame(s));
+}
+void BM_ParseIpv6(benchmark::State& state) {
+    parse_bench(state, build_frame(spec("2001:db8::1", "ff3e::1")));
+}
+void BM_ParseMldBehindHopByHop(benchmark::State& state) {
+    FrameSpec s = spec("fe80::1", "ff02::16");
+    s.ext = {{0, 8}};
+    s.proto = 58;
+    s.payload = testing::Bytes{143, 0, 0, 0, 0, 0, 0, 0};
+    parse_bench(state, build_frame(s));
+}
+BENCHMARK(BM_ParseIpv4);
+BENCHMARK(BM_ParseIpv4Vlan);
+BENCHMARK(BM_ParseIpv6);
+BENCHMARK(BM_ParseMldBehindHopByHop);
+
+bool eal_up = false;
+
+/// poll_once over bursts of 32 frames spread over `groups` groups of one port,
+/// each accepted by `fanout` ring outlets (EXCLUDE {} filters, plus 8 listed
+/// sources per outlet so the source probe is not skipped).
+void BM_PollOnce(benchmark::State& state) {
+    if (!eal_up) {
+        state.SkipWithError("EAL not initialised");
+        return;
+    }
+    const unsigned groups = unsigned(state.range(0));
+    const unsigned fanout = unsigned(state.range(1));
+    static int instance = 0;
+    const std::string tag = std::to_string(instance++);
+
+    rte_mempool* pool = rte_pktmbuf_pool_create(("bp" + tag).c_str(), 4095, 0, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    rte_ring* rx = rte_ring_create(("brx" + tag).c_str(), 4096, SOCKET_ID_ANY, 0);
+    rte_ring* tx = rte_ring_create(("btx" + tag).c_str(), 64, SOCKET_ID_ANY, 0);
+    const int port = rte_eth_from_rings(("bnr" + tag).c_str(), &rx, 1, &tx, 1, 0);
+    rte_eth_conf conf{};
+    if (pool == nullptr || rx == nullptr || tx == nullptr || port < 0 ||
+        rte_eth_dev_configure(uint16_t(port), 1, 1, &conf) != 0 ||
+        rte_eth_rx_queue_setup(uint16_t(port), 0, 128, 0, nullptr, pool) != 0 ||
+        rte_eth_tx_queue_setup(uint16_t(port), 0, 128, 0, nullptr) != 0 ||
+        rte_eth_dev_start(uint16_t(port)) != 0) {
+        state.SkipWithError("port setup failed");
+        return;
+    }
+
+    dataplane::OutletSet outlets;
+    std::vector<rte_ring*> sinks;
+    std::vector<table::OutletFilter> of;
+    filter::FilterState f;
+    f.mode = filter::FilterMode::exclude;
+    std::vector<addr::IpAddr> listed;
+    for (int i = 0; i < 8; ++i)
+        listed.push_back(addr::IpAddr::v4(0x0a010000u + uint32_t(i)));
+    f.sources = filter::SourceSet::from_unsorted(listed);
+    for (unsigned i = 0; i < fanout; ++i) {
+        sinks.push_back(rte_ring_create(("bs" + tag + "_" + std::to_string(i)).c_str(), 4096,
+                                        SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ));
+        table::OutletId id = 0;
+        outlets.add(dataplane::Outlet::ring_sink(sinks.back()), id);
+        of.push_back({id, &f});
+    }
+    table::Qsbr qsbr(1);
+    table::QsbrReclaimer reclaimer(qsbr);
+    table::PortTable table(reclaimer);
+    std::vector<testing::Bytes> frames;
+    for (unsigned g = 0; g < groups; ++g) {
+        const addr::IpAddr group = addr::IpAddr::v4(0xe8010000u + g); // 232.1.x.x
+        table.set_group(group, of);
+        FrameSpec s = spec("10.0.0.1", "232.1.1.1");
+        s.dst = group;
+        frames.push_back(build_frame(s));
+    }
+    std::vector<table::PortTable*> tables(size_t(port) + 1, nullptr);
+    tables[size_t(port)] = &table;
+    auto ctx = std::make_unique<dataplane::ForwardContext>();
+    ctx->rx[0] = {uint16_t(port), 0};
+    ctx->rx_count = 1;
+    ctx->tables = tables.data();
+    ctx->table_count = tables.size();
+    ctx->outlets = &outlets;
+
+    // 1024 frames in flight, cycled through the groups.
+    for (unsigned i = 0; i < 1024; ++i) {
+        const auto& fr = frames[i % frames.size()];
+        rte_mbuf* m = rte_pktmbuf_alloc(pool);
+        std::memcpy(rte_pktmbuf_append(m, uint16_t(fr.size())), fr.data(), fr.size());
+        rte_ring_enqueue(rx, m);
+    }
+    void* buf[dataplane::burst_size];
+    for (auto _ : state) {
+        dataplane::poll_once(*ctx);
+        // Recycle: sink 0's copies go back to RX; the other sinks drop their reference.
+        unsigned n;
+        while ((n = rte_ring_dequeue_burst(sinks[0], buf, dataplane::burst_size, nullptr)) > 0)
+            rte_ring_enqueue_burst(rx, buf, n, nullptr);
+        for (size_t s = 1; s < sinks.size(); ++s)
+            while ((n = rte_ring_dequeue_burst(sinks[s], buf, dataplane::burst_size, nullptr)) > 0)
+                for (unsigned k = 0; k < n; ++k)
+                    rte_pktmbuf_free(static_cast<rte_mbuf*>(buf[k]));
+    }
+    state.SetItemsProcessed(int64_t(ctx->counters.rx_packets));
+    state.counters["forwarded"] = double(ctx->counters.forwarded);
+    if (ctx->counters.forwarded != ctx->counters.rx_packets)
+        state.SkipWithError("not every packet was forwarded");
+
+    rte_eth_dev_stop(uint16_t(port));
+    rte_eth_dev_close(uint16_t(port));
+    void* p;
+    while (rte_ring_dequeue(rx, &p) == 0)
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+    for (rte_ring* s : sinks) {
+        while (rte_ring_dequeue(s, &p) == 0)
+            rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+        rte_ring_free(s);
+    }
+    rte_ring_free(rx);
+    rte_ring_free(tx);
+    rte_mempool_free(pool);
+}
+BENCHMARK(BM_PollOnce)->Args({16, 1})->Args({16, 4})->Args({4096, 1})->Args({4096, 4});
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args = {
+        "bench",       "--no-huge",
+        "--no-pci",    "--file-prefix=mcfwd-bench-" + std::to_string(getpid()),
+        "-m",          "256",
+        "-l",          "0",
+        "--log-level", "lib.eal:warning"};
+    std::vector<char*> eal_argv;
+    for (auto& a : args)
+        eal_argv.push_back(a.data());
+    eal_up = rte_eal_init(int(eal_argv.size()), eal_argv.data()) >= 0;
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    if (eal_up)
+        rte_eal_cleanup();
+    return 0;
+}
