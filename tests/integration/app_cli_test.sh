@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# mcfwd's command line and configuration errors: exit status 2 and a message that
+# names the file, line and key path, before any DPDK work (no EAL banner, no port);
+# and SIGTERM: every group is left on the wire and the exit status is 0.
+#   app_cli_test.sh MCFWD_BINARY
+set -u
+mcfwd=$1
+dir=$(mktemp -d /tmp/mcfwd-cli.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+passed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; fail=1; }
+
+# expect_exit2 NAME YAML EXPECTED-SUBSTRING...
+expect_exit2() {
+  local name=$1 yaml=$2; shift 2
+  printf '%s\n' "$yaml" >"$dir/$name.yaml"
+  local out rc
+  out=$("$mcfwd" --config "$dir/$name.yaml" 2>&1); rc=$?
+  [ $rc -eq 2 ] || { bad "$name: exit $rc, want 2: $out"; return; }
+  for s in "$@"; do
+    grep -qF -- "$s" <<<"$out" || { bad "$name: message lacks '$s': $out"; return; }
+  done
+  grep -q "EAL:" <<<"$out" && { bad "$name: the EAL started: $out"; return; }
+  ok "$name -> exit 2: $out"
+}
+
+ports='ports:
+  - name: p0
+    device: "net_null0,no-rx=1"'
+expect_exit2 unknown-key "$ports
+colour: blue" "unknown-key.yaml:4:" "colour"
+expect_exit2 bad-version "$ports
+    igmp: { version: 4 }" ":4:" "ports[0].igmp.version"
+expect_exit2 unknown-port "$ports
+receivers:
+  - name: r
+    sink: { ring: r }
+    joins:
+      - { port: nope, group: 239.1.1.1 }" ":8:" "receivers[0].joins[0].port"
+expect_exit2 not-multicast "$ports
+receivers:
+  - name: r
+    sink: { ring: r }
+    joins:
+      - { port: p0, group: 10.0.0.1 }" ":8:" "receivers[0].joins[0].group"
+expect_exit2 multicast-source "$ports
+receivers:
+  - name: r
+    sink: { ring: r }
+    joins:
+      - { port: p0, group: 239.1.1.1, mode: exclude, sources: [239.0.0.1] }" "receivers[0].joins[0].sources"
+expect_exit2 syntax "ports: [ {name: p0" "$dir/syntax.yaml:"
+out=$("$mcfwd" --config "$dir/missing.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] && ok "missing file -> exit 2: $out" || bad "missing file: exit $rc: $out"
+out=$("$mcfwd" --bogus 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q usage <<<"$out" && ok "unknown option -> exit 2 with usage" || bad "unknown option: exit $rc: $out"
+
+# SIGTERM: leave on the wire, exit 0.
+cat >"$dir/run.yaml" <<YAML
+eal: ["--no-huge", "--no-pci", "-m", "128", "--file-prefix=mcfwd-cli-$$"]
+ports:
+  - name: p0
+    device: "net_pcap0,rx_pcap=$dir/empty.pcap,tx_pcap=$dir/out.pcap"
+    ipv4: { address: 192.0.2.10 }
+receivers:
+  - name: r
+    sink: { ring: cli-r-$$ }
+    joins:
+      - { port: p0, group: 239.1.1.1 }
+YAML
+/usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$dir/empty.pcap', [])" 2>/dev/null \
+  || printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$dir/empty.pcap"
+"$mcfwd" --config "$dir/run.yaml" --duration 60 >"$dir/run.out" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q "mcfwd: running" "$dir/run.out" && break; sleep 0.2; done
+sleep 1
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 0 ] && ok "SIGTERM -> exit 0" || bad "SIGTERM: exit $rc: $(cat "$dir/run.out")"
+if command -v tshark >/dev/null; then
+  summary=$(tshark -r "$dir/out.pcap" 2>/dev/null)
+  grep -q "Join group 239.1.1.1 for any sources" <<<"$summary" && ok "the join was reported" \
+    || bad "no join report: $summary"
+  grep -q "Leave group 239.1.1.1" <<<"$summary" && ok "SIGTERM left the group on the wire" \
+    || bad "no leave after SIGTERM: $summary"
+fi
+echo "$passed passed, $fail failed"
+exit $fail
