@@ -11,7 +11,12 @@
 // right for the group, RFC 1112 §6.4 / RFC 2464 §7), so nothing is written to
 // the packet and a reference count is enough: no allocation per copy, no
 // mempool pressure, one write to the mbuf's own cache line. Consequence for
-// outlets: a sink must treat the frame as read-only.
+// outlets: a sink must treat the frame as read-only. It also means the IPv4 TTL /
+// IPv6 hop limit is not decremented: mcfwd delivers frames as a host stack does
+// to its sockets. A downstream port in proxy mode (RFC 4605) is a routed hop,
+// where a router decrements the TTL (RFC 1812 §5.3.1); doing so needs a private
+// copy of the header for that outlet, which this version does not make (open
+// decision).
 //
 // Single segment. The parser reads the first segment only (rte_pktmbuf_mtod,
 // data_len). mcfwd's ports run without scatter RX, so a frame is one segment; a

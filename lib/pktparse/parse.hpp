@@ -45,6 +45,11 @@
 //  - Frames longer than the IP packet (Ethernet padding to 60 bytes) are fine;
 //    frames shorter than the IP length field are truncated.
 //
+// Addresses are returned as IpAddr, the tables' key type, so nothing converts
+// them later. Building the v4-mapped IpAddr with one 16-byte copy instead of
+// the byte-wise constructor measured no different (tests/bench/dataplane_bench,
+// BM_ParseIpv4 34.6 ns CPU either way on the shared 2-core VM).
+//
 // Thread-safety: pure functions of their arguments. Errors are values; nothing
 // throws, allocates or reads outside [frame, frame + len).
 #pragma once

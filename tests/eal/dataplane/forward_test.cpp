@@ -22,6 +22,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -385,6 +386,61 @@ TEST_F(Forwarding, PortWithoutTableCountsEveryDataPacketAsNotMember) {
     EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
 }
 
+TEST_F(Forwarding, EachRxPortIsLookedUpInItsOwnTable) {
+    // A second RX port whose table knows only 232.5.5.5; the fixture's port knows only
+    // 232.4.4.4. A group forwards only on the port whose table holds it.
+    RingPort second;
+    ASSERT_NO_FATAL_FAILURE(second.open(pool_));
+    tx_ports_.push_back(second); // closed in TearDown
+    table::PortTable second_table(reclaimer_);
+    if (tables_.size() <= second.port)
+        tables_.resize(size_t(second.port) + 1, nullptr);
+    tables_[second.port] = &second_table;
+    ctx_->tables = tables_.data();
+    ctx_->table_count = tables_.size();
+    ctx_->rx[1] = {second.port, 0};
+    ctx_->rx_count = 2;
+    const OutletId r = add_ring_outlet();
+    set_group("232.4.4.4", {{r, exclude({})}});
+    const FilterState all = exclude({});
+    const table::OutletFilter of[] = {{r, &all}};
+    ASSERT_EQ(second_table.set_group(ip("232.5.5.5"), of), errc::ok);
+
+    rte_mbuf* a4 = make_mbuf(build_frame(spec("10.0.0.1", "232.4.4.4", false)));
+    rte_mbuf* a5 = make_mbuf(build_frame(spec("10.0.0.1", "232.5.5.5", false)));
+    rte_mbuf* b4 = make_mbuf(build_frame(spec("10.0.0.1", "232.4.4.4", true)));
+    rte_mbuf* b5 = make_mbuf(build_frame(spec("10.0.0.1", "232.5.5.5", true)));
+    inject(a4);
+    inject(a5);
+    ASSERT_EQ(rte_ring_enqueue(second.rx, b4), 0);
+    ASSERT_EQ(rte_ring_enqueue(second.rx, b5), 0);
+    dataplane::poll_once(*ctx_);
+    EXPECT_EQ(drain(sinks_[r]), (std::vector<rte_mbuf*>{a4, b5}));
+    EXPECT_EQ(ctx_->counters.not_member, 2u);
+    EXPECT_EQ(ctx_->counters.rx_packets, 4u);
+    rte_pktmbuf_free(a4);
+    rte_pktmbuf_free(b5);
+    ctx_->rx_count = 1;
+    tables_[second.port] = nullptr;
+    EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+}
+
+TEST_F(Forwarding, AnOutletIdThisLcoreLacksIsCountedAndItsReferenceFreed) {
+    const OutletId r = add_ring_outlet();
+    const FilterState all = exclude({});
+    // Outlet 7 is not in the OutletSet (only id 0 is).
+    const table::OutletFilter of[] = {{r, &all}, {7, &all}};
+    ASSERT_EQ(table_->set_group(ip("232.6.6.6"), of), errc::ok);
+    rte_mbuf* m = make_mbuf(build_frame(spec("10.0.0.1", "232.6.6.6", false)));
+    inject(m);
+    run_until_drained();
+    EXPECT_EQ(drain(sinks_[r]), (std::vector<rte_mbuf*>{m}));
+    EXPECT_EQ(ctx_->counters.unknown_outlet, 1u);
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 1u);
+    rte_pktmbuf_free(m);
+    EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+}
+
 TEST_F(Forwarding, EachPollReportsAQuiescentStateToRcu) {
     const size_t sz = rte_rcu_qsbr_get_memsize(1);
     auto* v = static_cast<rte_rcu_qsbr*>(rte_zmalloc("dpt_qsbr", sz, RTE_CACHE_LINE_SIZE));
@@ -425,6 +481,21 @@ TEST(DataplaneCounters, SumAddsEveryCounterOfEveryLcore) {
     EXPECT_EQ(t.delivered[63], 5u);
     EXPECT_EQ(t.sink_full, 9u);
     static_assert(alignof(dataplane::LcoreCounters) == 64);
+}
+
+TEST(DataplaneCounters, EveryCounterHasOneUniqueNameAndADescription) {
+    dataplane::LcoreCounters c;
+    std::set<std::string_view> names;
+    size_t n = 0;
+    dataplane::for_each_counter(c, [&](std::string_view name, std::string_view desc, uint64_t) {
+        names.insert(name);
+        EXPECT_FALSE(desc.empty()) << name;
+        ++n;
+    });
+    EXPECT_EQ(names.size(), n);
+    EXPECT_EQ(n, 9 + pktparse::drop_reason_count);
+    EXPECT_TRUE(names.count("parse_not_ip"));
+    EXPECT_TRUE(names.count("source_filtered"));
 }
 
 } // namespace
