@@ -350,6 +350,8 @@ void Runtime::control_loop() {
                 const bool up = pr.port->link_up();
                 if (up != pr.link) {
                     pr.link = up;
+                    std::printf("mcfwd: port %s link %s\n", pr.cfg->name.c_str(), up ? "up" : "down");
+                    std::fflush(stdout);
                     cp_->set_link(pr.port->port_id(), up);
                 }
             }
