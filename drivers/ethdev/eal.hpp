@@ -25,8 +25,8 @@ public:
     Eal(const Eal&) = delete;
     Eal& operator=(const Eal&) = delete;
 
-    /// How many of args the EAL consumed (rte_eal_init()'s return value),
-    /// including args[0]; the rest are the application's.
+    /// How many arguments after args[0] the EAL consumed (rte_eal_init()'s
+    /// return value, "--" included): the application's start at args[consumed() + 1].
     int consumed() const noexcept { return consumed_; }
 
 private:

@@ -72,7 +72,10 @@ public:
     /// Stops and starts the port again, keeping its configuration and queues
     /// (after RTE_ETH_EVENT_INTR_RESET or an operator's restart). The caller then
     /// reprograms the multicast filter. Control thread; data lcores must not
-    /// burst on the port meanwhile. Returns ok or the start's error.
+    /// burst on the port meanwhile. Returns ok, no_device or io.
+    /// Limit: a PMD raising INTR_RESET (VF drivers) strictly asks for
+    /// rte_eth_dev_reset() and a full reconfiguration; restart() does not do
+    /// that yet (no virtual device here raises the event to test it).
     errc restart() noexcept;
 
     /// Returns and clears the events seen since the last call. Control thread
@@ -110,8 +113,9 @@ private:
 /// the event callbacks, starts the port and reads its MAC.
 /// Errors: no_device (no such device / probe failed), invalid (the device
 /// refused the configuration, e.g. more queues than it has), io (start or queue
-/// setup failed). On error nothing stays configured or probed by this call, and
-/// *why (if given) says which step failed and DPDK's reason.
+/// setup failed). On error nothing stays probed by this call and the port is
+/// closed (released, as on destruction: a --vdev port cannot be opened again),
+/// and *why (if given) says which step failed and DPDK's reason.
 /// Startup / control thread only; pool must outlive the port.
 Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::string* why = nullptr);
 
