@@ -441,6 +441,32 @@ TEST_F(Forwarding, AnOutletIdThisLcoreLacksIsCountedAndItsReferenceFreed) {
     EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
 }
 
+TEST_F(Forwarding, SixtyFourOutletsShareOneMbufAndStagingFlushesFullBursts) {
+    std::vector<OutletModel> all;
+    for (size_t i = 0; i < table::max_outlets; ++i)
+        all.push_back({add_ring_outlet(), exclude({})});
+    OutletId extra;
+    EXPECT_EQ(outlets_.add(Outlet::ring_sink(rings_.front()), extra), errc::no_buffer_space);
+    set_group("232.7.7.7", all);
+    // More than one burst per outlet: staging flushes when full and at the end.
+    std::vector<rte_mbuf*> sent;
+    for (unsigned i = 0; i < 2 * dataplane::burst_size + 5; ++i) {
+        sent.push_back(make_mbuf(build_frame(spec("10.0.0.1", "232.7.7.7", i % 2 == 0))));
+        inject(sent.back());
+    }
+    run_until_drained();
+    for (rte_mbuf* m : sent)
+        EXPECT_EQ(rte_mbuf_refcnt_read(m), table::max_outlets);
+    for (const OutletModel& o : all) {
+        EXPECT_EQ(drain(sinks_[o.id]), sent) << "outlet " << o.id;
+        EXPECT_EQ(ctx_->counters.delivered[o.id], sent.size());
+    }
+    for (rte_mbuf* m : sent)
+        for (size_t i = 0; i < table::max_outlets; ++i)
+            rte_pktmbuf_free(m);
+    EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+}
+
 TEST_F(Forwarding, EachPollReportsAQuiescentStateToRcu) {
     const size_t sz = rte_rcu_qsbr_get_memsize(1);
     auto* v = static_cast<rte_rcu_qsbr*>(rte_zmalloc("dpt_qsbr", sz, RTE_CACHE_LINE_SIZE));
