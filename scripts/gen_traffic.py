@@ -57,7 +57,14 @@ def data_packet(group, source, seq, vlan):
     return eth / Dot1Q(vlan=vlan) / l3 if vlan else eth / l3
 
 
-def queries():
+def tagged(eth_frame, vlan):
+    """The same frame with one 802.1Q tag inserted after the Ethernet header."""
+    if not vlan:
+        return eth_frame
+    return Ether(src=eth_frame.src, dst=eth_frame.dst) / Dot1Q(vlan=vlan) / eth_frame.payload
+
+
+def queries(vlan=0):
     q4 = (Ether(src=ROUTER_MAC, dst="01:00:5e:00:00:01")
           / IP(src="192.0.2.1", dst="224.0.0.1", ttl=1, tos=0xC0, options=[b"\x94\x04\x00\x00"])
           / IGMPv3(type=0x11, mrcode=20) / IGMPv3mq(gaddr="0.0.0.0", qrv=2, qqic=125))
@@ -65,7 +72,7 @@ def queries():
           / IPv6(src="fe80::fe", dst="ff02::1", hlim=1)
           / IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)])
           / ICMPv6MLQuery2(mrd=2000, mladdr="::", QRV=2, QQIC=125))
-    return [q4, q6]
+    return [tagged(q4, vlan), tagged(q6, vlan)]
 
 
 def main():
@@ -73,16 +80,20 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--packets", type=int, default=2000, help="data packets (default 2000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--vlan", type=int, default=0,
+                    help="tag the queries and a share of the data with this VLAN id")
+    ap.add_argument("--tagged-share", type=float, default=1.0,
+                    help="with --vlan: the share of data packets tagged (default all)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     flows = [(g, s) for g, ss in V4_FLOWS + V6_FLOWS for s in ss]
-    pkts = queries()
+    pkts = queries(args.vlan)
     for seq in range(args.packets):
         g, s = flows[rng.randrange(len(flows))]
-        vlan = 0  # the default ports are untagged; a tagged port is in the examples
+        vlan = args.vlan if args.vlan and rng.random() < args.tagged_share else 0
         pkts.append(data_packet(g, s, seq, vlan))
         if seq == args.packets // 2:
-            pkts.extend(queries())
+            pkts.extend(queries(args.vlan))
     wrpcap(args.out, pkts)
     print("%s: %d packets (%d data, %d queries)" % (args.out, len(pkts), args.packets, len(pkts) - args.packets))
     return 0

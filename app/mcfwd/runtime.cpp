@@ -298,7 +298,8 @@ void Runtime::start_lcores() {
             auto& ctx = lcores_[next++ % lcores_.size()]->ctx;
             if (ctx.rx_count == dataplane::max_rx_queues)
                 throw StartupError("too many RX queues for the forwarding lcores");
-            ctx.rx[ctx.rx_count++] = {pr.port->port_id(), q};
+            ctx.rx[ctx.rx_count++] = {pr.port->port_id(), q,
+                                      pr.cfg->vlan ? int32_t(*pr.cfg->vlan) : -1};
         }
     for (auto& l : lcores_) {
         l->ctx.tables = by_port_id_.data();
@@ -350,7 +351,8 @@ void Runtime::control_loop() {
                 const bool up = pr.port->link_up();
                 if (up != pr.link) {
                     pr.link = up;
-                    std::printf("mcfwd: port %s link %s\n", pr.cfg->name.c_str(), up ? "up" : "down");
+                    std::printf("mcfwd: port %s link %s\n", pr.cfg->name.c_str(),
+                                up ? "up" : "down");
                     std::fflush(stdout);
                     cp_->set_link(pr.port->port_id(), up);
                 }

@@ -26,6 +26,7 @@ namespace mcfwd::dataplane {
 // X(name, description). Drops first, then what is not a drop.
 #define MCFWD_DATAPLANE_COUNTERS(X)                                                                \
     X(multi_segment, "drop: mbuf chain of more than one segment (headers must be contiguous)")     \
+    X(wrong_vlan, "drop: VLAN id differs from the receiving port's (untagged port: id 0 or none)") \
     X(not_member, "drop: no table entry for (port, group)")                                        \
     X(source_filtered, "drop: the group's port-level filter rejects the source (accept == 0)")     \
     X(unknown_outlet, "drop (per outlet): the entry names an outlet id this lcore does not have")  \

@@ -123,6 +123,14 @@ void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
             rte_pktmbuf_free(m);
             continue;
         }
+        // The port's VLAN only (IEEE 802.1Q: VLAN id 0 is a priority tag, not a VLAN).
+        const int32_t vlan =
+            r.packet.vlan_tci && (*r.packet.vlan_tci & 0x0fff) ? (*r.packet.vlan_tci & 0x0fff) : -1;
+        if (unlikely(vlan != q.vlan)) {
+            ++ctx.counters.wrong_vlan;
+            rte_pktmbuf_free(m);
+            continue;
+        }
         // IGMP / MLD: the control lcore's business, never forwarded.
         if (unlikely(r.packet.control)) {
             punt(ctx, m);

@@ -61,6 +61,10 @@ inline constexpr size_t max_rx_queues = 16;
 struct RxQueue {
     uint16_t port;
     uint16_t queue;
+    /// The port's VLAN: frames tagged with another VLAN id, or untagged frames on
+    /// a tagged port, are dropped (wrong_vlan). -1: the port is untagged (it
+    /// takes untagged and priority-tagged, VLAN id 0, frames).
+    int32_t vlan = -1;
 };
 
 /// One outlet's pending copies; flushed by poll_once().

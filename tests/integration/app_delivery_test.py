@@ -4,6 +4,7 @@
 Runs the real application (EAL --no-huge --no-pci, net_pcap ports) on traffic
 made by scripts/gen_traffic.py and checks, against an oracle computed here from
 the receivers' filters:
+  - (twice: untagged, and on a VLAN port fed tagged and untagged traffic)
   - the TX-port receiver got exactly the packets its filter accepts (every
     sequence number, no duplicates, nothing else);
   - the ring receiver's delivered count equals what its filter accepts;
@@ -22,7 +23,7 @@ import tempfile
 import shutil
 
 try:
-    from scapy.all import Raw, rdpcap, wrpcap  # noqa: E402
+    from scapy.all import Dot1Q, Raw, rdpcap, wrpcap  # noqa: E402
 except ImportError:
     print("SKIP: python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
     sys.exit(77)  # meson's "skipped"
@@ -53,7 +54,7 @@ lcores: {{ control: 0, forwarding: [1] }}
 ports:
   - name: uplink
     device: "net_pcap0,rx_pcap={d}/in.pcap,tx_pcap={d}/uplink-out.pcap"
-    ipv4: {{ address: 192.0.2.10 }}
+    ipv4: {{ address: 192.0.2.10 }}{vlan_line}
     ipv6: {{ link_local: "fe80::10" }}
   - name: recorder
     device: "net_pcap1,rx_pcap={d}/empty.pcap,tx_pcap={d}/recorder-out.pcap"
@@ -95,23 +96,34 @@ def canonical(a):
     return str(ipaddress.ip_address(a))
 
 
-def main():
-    mcfwd, root = sys.argv[1], sys.argv[2]
+def scenario(mcfwd, root, vlan):
+    """One run; vlan 0: untagged uplink and traffic; else a tagged uplink receiving
+    half its data tagged with that VLAN and half untagged (dropped as wrong_vlan)."""
+    print("== scenario: %s" % ("VLAN %d port, mixed tagged/untagged traffic" % vlan if vlan
+                               else "untagged port and traffic"))
     with tempfile.TemporaryDirectory(prefix="mcfwd-it-") as d:
-        subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/gen_traffic.py"),
-                        d + "/in.pcap", "--packets", "3000", "--seed", "7"], check=True)
+        gen = ["/usr/bin/python3", os.path.join(root, "scripts/gen_traffic.py"),
+               d + "/in.pcap", "--packets", "3000", "--seed", str(7 + vlan)]
+        if vlan:
+            gen += ["--vlan", str(vlan), "--tagged-share", "0.5"]
+        subprocess.run(gen, check=True)
         wrpcap(d + "/empty.pcap", [])
         cfg = d + "/mcfwd.yaml"
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(d=d, pid=os.getpid()))
+            f.write(CONFIG.format(d=d, pid=os.getpid(),
+                                  vlan_line="\n    vlan: %d" % vlan if vlan else ""))
         run = subprocess.run([mcfwd, "--config", cfg, "--idle-exit", "1", "--duration", "60"],
                              capture_output=True, text=True, timeout=120)
         print(run.stdout)
         check(run.returncode == 0, "mcfwd exits 0 (stderr: %s)" % run.stderr.strip()[-300:])
 
         # The oracle, packet by packet.
-        want_recorder, want_feed, not_member, filtered, queries = set(), 0, 0, 0, 0
+        want_recorder, want_feed, not_member, filtered, queries, wrong_vlan = set(), 0, 0, 0, 0, 0
         for p in rdpcap(d + "/in.pcap"):
+            tag = p[Dot1Q].vlan if Dot1Q in p else 0
+            if tag != vlan:
+                wrong_vlan += 1
+                continue
             fl = flow(p)
             if fl is None:
                 queries += 1
@@ -146,6 +158,13 @@ def main():
         check(counter("source_filtered") == filtered, "source_filtered %d == oracle %d"
               % (counter("source_filtered"), filtered))
         check(counter("punted") == queries, "punted %d == the %d queries" % (counter("punted"), queries))
+        check(counter("wrong_vlan") == wrong_vlan, "wrong_vlan %d == oracle %d"
+              % (counter("wrong_vlan"), wrong_vlan))
+        if vlan:
+            tags = subprocess.run(["tshark", "-r", d + "/uplink-out.pcap", "-T", "fields", "-e", "vlan.id"],
+                                  capture_output=True, text=True).stdout.split()
+            check(tags and all(t == str(vlan) for t in tags),
+                  "every report is tagged with VLAN %d (%d reports)" % (vlan, len(tags)))
 
         # What mcfwd said on the wire, read by tshark.
         tshark = subprocess.run(["tshark", "-r", d + "/uplink-out.pcap", "-V"],
@@ -161,6 +180,13 @@ def main():
               "an IGMPv3 TO_EX {} for the any-source join was sent")
         check("Multicast Listener Report Message v2" in summary, "MLDv2 reports were sent")
         check("Leave group 239.1.1.1" in summary, "the group was left on the wire at exit")
+
+
+
+def main():
+    mcfwd, root = sys.argv[1], sys.argv[2]
+    scenario(mcfwd, root, 0)
+    scenario(mcfwd, root, 100)
     print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
     return 1 if FAILURES else 0
 
