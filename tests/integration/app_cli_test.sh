@@ -6,7 +6,8 @@
 set -u
 mcfwd=$1
 dir=$(mktemp -d /tmp/mcfwd-cli.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
+# The EAL leaves its runtime directory behind (/var/run/dpdk/<prefix> as root).
+trap 'rm -rf "$dir" /var/run/dpdk/mcfwd-cli-$$ 2>/dev/null' EXIT
 fail=0
 passed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }

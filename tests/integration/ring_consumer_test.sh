@@ -23,7 +23,7 @@ mkdir -p "$huge"
 cleanup() {
   umount "$huge" 2>/dev/null
   echo "$old" >"$nr"
-  rm -rf "$dir"
+  rm -rf "$dir" "/var/run/dpdk/mcfwd-ring-$$"
 }
 trap cleanup EXIT
 echo $((old + 192)) >"$nr"
