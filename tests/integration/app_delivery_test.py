@@ -180,6 +180,11 @@ def scenario(mcfwd, root, vlan):
               "an IGMPv3 TO_EX {} for the any-source join was sent")
         check("Multicast Listener Report Message v2" in summary, "MLDv2 reports were sent")
         check("Leave group 239.1.1.1" in summary, "the group was left on the wire at exit")
+        # The bundled general queries are answered with current-state records
+        # (RFC 3376 §5.2: IS_IN for the SSM include, IS_EX for the any-source join).
+        check("Record Type: Mode Is Include (1)" in tshark.stdout
+              and "Record Type: Mode Is Exclude (2)" in tshark.stdout,
+              "the general queries were answered with IS_IN and IS_EX records")
 
 
 
