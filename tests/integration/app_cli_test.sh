@@ -4,7 +4,7 @@
 # and SIGTERM: every group is left on the wire and the exit status is 0.
 #   app_cli_test.sh MCFWD_BINARY
 set -u
-mcfwd=$1
+mcfwd=$(readlink -f "$1")
 dir=$(mktemp -d /tmp/mcfwd-cli.XXXXXX)
 # The EAL leaves its runtime directory behind (/var/run/dpdk/<prefix> as root).
 trap 'rm -rf "$dir" /var/run/dpdk/mcfwd-cli-$$ 2>/dev/null' EXIT
@@ -86,6 +86,20 @@ if command -v tshark >/dev/null; then
     || bad "no join report: $summary"
   grep -q "Leave group 239.1.1.1" <<<"$summary" && ok "SIGTERM left the group on the wire" \
     || bad "no leave after SIGTERM: $summary"
+fi
+# As a normal user: --no-huge needs no privilege (the README's promise).
+if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && [ -x "$mcfwd" ]; then
+  chmod 777 "$dir"
+  sed -e "s/mcfwd-cli-$$/mcfwd-cli-user-$$/" -e "s/out.pcap/user-out.pcap/" "$dir/run.yaml" >"$dir/user.yaml"
+  chmod 644 "$dir"/*.yaml "$dir"/*.pcap
+  out=$(cd "$dir" && runuser -u nobody -- "$mcfwd" --config "$dir/user.yaml" --duration 2 2>&1); rc=$?
+  if [ $rc -eq 0 ] && grep -q "mcfwd: stopped" <<<"$out"; then
+    ok "runs as user nobody"
+  elif grep -qi "permission denied" <<<"$out" && ! runuser -u nobody -- test -x "$mcfwd"; then
+    echo "skip: user nobody cannot reach $mcfwd (a parent directory is private)"
+  else
+    bad "as user nobody: exit $rc: $out"
+  fi
 fi
 echo "$passed passed, $fail failed"
 exit $fail
