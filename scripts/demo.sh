@@ -26,7 +26,7 @@ mkdir -p "$dir"
 /usr/bin/python3 scripts/gen_traffic.py "$dir/uplink-in.pcap" --packets 2000
 /usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$dir/empty.pcap', [])" 2>/dev/null
 echo
-build/app/mcfwd --config config/default.yaml --idle-exit 2
+build/app/mcfwd --config config/default.yaml --idle-exit 3
 echo
 echo "== what the recorder receiver got (its sink is TX on port 'recorder': $dir/recorder-out.pcap)"
 tshark -r "$dir/recorder-out.pcap" -T fields -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst 2>/dev/null \

@@ -112,7 +112,7 @@ def scenario(mcfwd, root, vlan):
         with open(cfg, "w") as f:
             f.write(CONFIG.format(d=d, pid=os.getpid(),
                                   vlan_line="\n    vlan: %d" % vlan if vlan else ""))
-        run = subprocess.run([mcfwd, "--config", cfg, "--idle-exit", "1", "--duration", "60"],
+        run = subprocess.run([mcfwd, "--config", cfg, "--idle-exit", "3", "--duration", "60"],
                              capture_output=True, text=True, timeout=120)
         print(run.stdout)
         check(run.returncode == 0, "mcfwd exits 0 (stderr: %s)" % run.stderr.strip()[-300:])
