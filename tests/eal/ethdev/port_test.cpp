@@ -3,6 +3,7 @@
 // events on a device that can change its link.
 #include "eal_env.hpp"
 #include "ethdev/port.hpp"
+#include "pcapfile/pcap_file.hpp"
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -13,7 +14,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 namespace {
 
@@ -89,26 +89,13 @@ TEST(OpenPort, NetNullCanBeOpenedAgainAfterClose) {
 
 // A classic pcap file (microsecond timestamps, Ethernet) with one IGMPv2 report.
 void write_pcap(const std::filesystem::path& path) {
-    std::ofstream f(path, std::ios::binary);
-    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-    u32(0xa1b2c3d4);
-    u16(2);
-    u16(4);
-    u32(0);
-    u32(0);
-    u32(65535);
-    u32(1); // LINKTYPE_ETHERNET
-    const unsigned char frame[] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03, 0x02, 0x00, 0x00, 0x00,
-                                   0x00, 0x01, 0x08, 0x00, 0x46, 0x00, 0x00, 0x20, 0x00, 0x00,
-                                   0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01,
-                                   0xef, 0x01, 0x02, 0x03, 0x94, 0x04, 0x00, 0x00, 0x16, 0x00,
-                                   0x00, 0x00, 0xef, 0x01, 0x02, 0x03};
-    u32(1);
-    u32(0);
-    u32(sizeof frame);
-    u32(sizeof frame);
-    f.write(reinterpret_cast<const char*>(frame), sizeof frame);
+    const uint8_t frame[] = {0x01, 0x00, 0x5e, 0x01, 0x02, 0x03, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+                             0x08, 0x00, 0x46, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02,
+                             0x00, 0x00, 0x0a, 0x00, 0x00, 0x01, 0xef, 0x01, 0x02, 0x03, 0x94, 0x04,
+                             0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0xef, 0x01, 0x02, 0x03};
+    mcfwd::pcapfile::Writer w;
+    ASSERT_TRUE(w.open(path.string()));
+    ASSERT_TRUE(w.write(mcfwd::time_point{std::chrono::seconds(1)}, frame));
 }
 
 TEST(OpenPort, NetPcapWithRxAndTxFiles) {

@@ -3,12 +3,12 @@
 // format: a 24-octet file header, then a 16-octet header per record).
 #pragma once
 
+#include "pcapfile/pcap_file.hpp"
 #include "wire/codec.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -149,50 +149,22 @@ inline std::optional<DropReason> drop_of(const Bytes& frame) {
     return std::nullopt;
 }
 
-// --- pcap (LINKTYPE_ETHERNET) ---
+// --- pcap files: lib/pcapfile ---
 
 inline void write_pcap(const std::string& path, const std::vector<Bytes>& frames) {
-    std::ofstream f(path, std::ios::binary);
-    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-    u32(0xa1b2c3d4); // magic, microsecond timestamps, host byte order
-    u16(2);
-    u16(4);
-    u32(0);     // thiszone
-    u32(0);     // sigfigs
-    u32(65535); // snaplen
-    u32(1);     // LINKTYPE_ETHERNET
-    uint32_t sec = 1;
-    for (const Bytes& fr : frames) {
-        u32(sec++);
-        u32(0);
-        u32(uint32_t(fr.size()));
-        u32(uint32_t(fr.size()));
-        f.write(reinterpret_cast<const char*>(fr.data()), std::streamsize(fr.size()));
-    }
+    mcfwd::pcapfile::Writer w;
+    ASSERT_TRUE(w.open(path)) << path;
+    int64_t sec = 1; // one frame a second, as tshark shows them
+    for (const Bytes& fr : frames)
+        ASSERT_TRUE(w.write(mcfwd::time_point{std::chrono::seconds(sec++)}, fr)) << path;
 }
 
 /// Reads a classic pcap file in either byte order; empty on any error.
 inline std::vector<Bytes> read_pcap(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::vector<uint8_t> all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     std::vector<Bytes> out;
-    if (all.size() < 24)
-        return out;
-    const bool swap = all[0] == 0xa1 && all[1] == 0xb2;
-    auto rd32 = [&](std::size_t at) {
-        uint32_t v = uint32_t(all[at]) | uint32_t(all[at + 1]) << 8 | uint32_t(all[at + 2]) << 16 |
-                     uint32_t(all[at + 3]) << 24;
-        return swap ? __builtin_bswap32(v) : v;
-    };
-    for (std::size_t at = 24; at + 16 <= all.size();) {
-        const uint32_t caplen = rd32(at + 8);
-        at += 16;
-        if (caplen > all.size() - at)
-            return {};
-        out.emplace_back(all.begin() + long(at), all.begin() + long(at + caplen));
-        at += caplen;
-    }
+    if (auto f = mcfwd::pcapfile::read(path))
+        for (auto& p : f->packets)
+            out.push_back(std::move(p.data));
     return out;
 }
 
