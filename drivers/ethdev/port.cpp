@@ -1,11 +1,14 @@
 #include "ethdev/port.hpp"
 
+#include "ethdev/flow.hpp"
+
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <vector>
 
 namespace mcfwd::ethdev {
 
@@ -32,6 +35,28 @@ errc config_errc(int rc) {
     if (rc == -EINVAL || rc == -ENOTSUP)
         return errc::invalid;
     return errc::io;
+}
+
+// Points every RSS redirection-table entry at data queues 0..ndata-1.
+errc restrict_rss_to_data_queues(uint16_t port, uint16_t ndata, uint16_t reta_size,
+                                 std::string* note) {
+    if (reta_size == 0) {
+        *note = "RSS redirection table: the PMD has none (cannot keep data off the control queue)";
+        return errc::not_supported;
+    }
+    std::vector<rte_eth_rss_reta_entry64> reta((reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                               RTE_ETH_RETA_GROUP_SIZE);
+    for (uint16_t i = 0; i < reta_size; ++i) {
+        auto& g = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        g.mask |= uint64_t(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
+        g.reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<uint16_t>(i % ndata);
+    }
+    const int rc = rte_eth_dev_rss_reta_update(port, reta.data(), reta_size);
+    if (rc != 0) {
+        *note = std::string("RSS redirection table update: ") + rte_strerror(-rc);
+        return errc_from_errno(rc);
+    }
+    return errc::ok;
 }
 
 } // namespace
@@ -83,46 +108,93 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
         conf.intr_conf.lsc = 1;
         p.lsc_intr_ = true;
     }
-    rc = rte_eth_dev_configure(port, spec.rx_queues, spec.tx_queues, &conf);
-    if (rc != 0) {
-        set_why(why, "rte_eth_dev_configure", rc);
-        return config_errc(rc);
+    if (spec.rx_queues > 1) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
     }
-    rc = rte_eth_dev_set_mtu(port, spec.mtu);
-    if (rc != 0 && rc != -ENOTSUP) {
-        set_why(why, "rte_eth_dev_set_mtu(" + std::to_string(spec.mtu) + ")", rc);
-        return config_errc(rc);
-    }
-    p.mtu_applied_ = rc == 0;
+    // Configure, set up the queues and start, with nrx RX queues. A stopped
+    // port may be configured again (the fallback below does).
+    auto bring_up = [&](uint16_t nrx) -> errc {
+        rc = rte_eth_dev_configure(port, nrx, spec.tx_queues, &conf);
+        if (rc != 0) {
+            set_why(why, "rte_eth_dev_configure", rc);
+            return config_errc(rc);
+        }
+        rc = rte_eth_dev_set_mtu(port, spec.mtu);
+        if (rc != 0 && rc != -ENOTSUP) {
+            set_why(why, "rte_eth_dev_set_mtu(" + std::to_string(spec.mtu) + ")", rc);
+            return config_errc(rc);
+        }
+        p.mtu_applied_ = rc == 0;
 
-    uint16_t rx_desc = spec.rx_desc, tx_desc = spec.tx_desc;
-    rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
-    if (rc != 0) {
-        set_why(why, "rte_eth_dev_adjust_nb_rx_tx_desc", rc);
-        return config_errc(rc);
-    }
-    const int socket = rte_eth_dev_socket_id(port);
-    const unsigned sock = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-    for (uint16_t q = 0; q < spec.rx_queues; ++q) {
-        rc = rte_eth_rx_queue_setup(port, q, rx_desc, sock, nullptr, pool);
+        uint16_t rx_desc = spec.rx_desc, tx_desc = spec.tx_desc;
+        rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
         if (rc != 0) {
-            set_why(why, "rte_eth_rx_queue_setup(" + std::to_string(q) + ")", rc);
+            set_why(why, "rte_eth_dev_adjust_nb_rx_tx_desc", rc);
+            return config_errc(rc);
+        }
+        const int socket = rte_eth_dev_socket_id(port);
+        const unsigned sock = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
+        for (uint16_t q = 0; q < nrx; ++q) {
+            rc = rte_eth_rx_queue_setup(port, q, rx_desc, sock, nullptr, pool);
+            if (rc != 0) {
+                set_why(why, "rte_eth_rx_queue_setup(" + std::to_string(q) + ")", rc);
+                return errc::io;
+            }
+        }
+        for (uint16_t q = 0; q < spec.tx_queues; ++q) {
+            rc = rte_eth_tx_queue_setup(port, q, tx_desc, sock, nullptr);
+            if (rc != 0) {
+                set_why(why, "rte_eth_tx_queue_setup(" + std::to_string(q) + ")", rc);
+                return errc::io;
+            }
+        }
+        rc = rte_eth_dev_start(port);
+        if (rc != 0) {
+            set_why(why, "rte_eth_dev_start", rc);
             return errc::io;
         }
-    }
-    for (uint16_t q = 0; q < spec.tx_queues; ++q) {
-        rc = rte_eth_tx_queue_setup(port, q, tx_desc, sock, nullptr);
-        if (rc != 0) {
-            set_why(why, "rte_eth_tx_queue_setup(" + std::to_string(q) + ")", rc);
-            return errc::io;
-        }
-    }
+        return errc::ok;
+    };
     rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_event, p.events_.get());
     rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_RESET, on_event, p.events_.get());
-    rc = rte_eth_dev_start(port);
-    if (rc != 0) {
-        set_why(why, "rte_eth_dev_start", rc);
-        return errc::io;
+
+    if (spec.steering == Steering::off) {
+        p.steering_note_ = "off";
+        if (errc e = bring_up(spec.rx_queues); e != errc::ok)
+            return e;
+    } else {
+        if (errc e = bring_up(static_cast<uint16_t>(spec.rx_queues + 1)); e != errc::ok)
+            return e;
+        const uint16_t cq = spec.rx_queues;
+        ControlRulesResult rules = install_control_rules(port, cq);
+        errc refused = rules.installed ? errc::ok : rules.error;
+        std::string note = rules.reason;
+        if (rules.installed && spec.rx_queues > 1) {
+            // Data spread by RSS must not reach the control queue.
+            if (errc e = restrict_rss_to_data_queues(port, spec.rx_queues, info.reta_size, &note);
+                e != errc::ok) {
+                remove_control_rules(port, rules.flows);
+                refused = e;
+            }
+        }
+        if (refused == errc::ok) {
+            p.control_queue_ = cq;
+            p.flows_ = std::move(rules.flows);
+        } else if (spec.steering == Steering::required) {
+            if (why)
+                *why = "flow_steering is on but the port refuses it: " + note;
+            return refused == errc::ok ? errc::not_supported : refused;
+        } else {
+            p.steering_note_ = note;
+            rc = rte_eth_dev_stop(port);
+            if (rc != 0) {
+                set_why(why, "rte_eth_dev_stop (dropping the control queue)", rc);
+                return errc::io;
+            }
+            if (errc e = bring_up(spec.rx_queues); e != errc::ok)
+                return e;
+        }
     }
     rte_ether_addr mac{};
     rc = rte_eth_macaddr_get(port, &mac);
@@ -137,7 +209,8 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
 EthdevPort::EthdevPort(EthdevPort&& o) noexcept
     : port_id_(o.port_id_), name_(std::move(o.name_)), mac_(o.mac_), mtu_applied_(o.mtu_applied_),
       lsc_intr_(o.lsc_intr_), probed_(o.probed_), device_name_(std::move(o.device_name_)),
-      owned_(o.owned_), events_(std::move(o.events_)) {
+      owned_(o.owned_), events_(std::move(o.events_)), control_queue_(o.control_queue_),
+      flows_(std::move(o.flows_)), steering_note_(std::move(o.steering_note_)) {
     o.owned_ = false;
 }
 
@@ -146,6 +219,7 @@ EthdevPort::~EthdevPort() {
         return;
     rte_eth_dev_callback_unregister(port_id_, RTE_ETH_EVENT_INTR_LSC, on_event, events_.get());
     rte_eth_dev_callback_unregister(port_id_, RTE_ETH_EVENT_INTR_RESET, on_event, events_.get());
+    remove_control_rules(port_id_, flows_);
     rte_eth_dev_stop(port_id_);
     rte_eth_dev_close(port_id_);
     // A vdev we probed is detached again, so the same device string can be

@@ -20,18 +20,28 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+struct rte_flow;
 struct rte_mempool;
 
 namespace mcfwd::ethdev {
 
+/// Steering of IGMP/MLD to a control RX queue by rte_flow (flow.hpp).
+///   off        no control queue; the data path punts in software.
+///   automatic  try it; if the PMD refuses, fall back to software punting.
+///   required   open_port() fails if the PMD refuses.
+enum class Steering : uint8_t { off, automatic, required };
+
 struct PortSpec {
-    std::string name;   // the application's name for the port (logs, telemetry)
-    std::string device; // vdev "net_pcap0,rx_pcap=a.pcap" or PCI "0000:01:00.0"
-    uint16_t rx_queues = 1, tx_queues = 1;
+    std::string name;                      // the application's name for the port (logs, telemetry)
+    std::string device;                    // vdev "net_pcap0,rx_pcap=a.pcap" or PCI "0000:01:00.0"
+    uint16_t rx_queues = 1, tx_queues = 1; // data queues (the control queue is extra)
     uint16_t mtu = 1500;
     uint16_t rx_desc = 1024, tx_desc = 1024;
+    Steering steering = Steering::off;
 };
 
 /// The ethdev name a device string yields: the part before the first comma
@@ -65,6 +75,12 @@ public:
     bool mtu_applied() const noexcept { return mtu_applied_; }
     /// Whether the PMD was asked for LSC interrupts (it advertises them).
     bool lsc_interrupts() const noexcept { return lsc_intr_; }
+    /// The RX queue the rte_flow rules steer IGMP/MLD to (index rx_queues of the
+    /// spec: after the data queues); empty when the rules are not installed.
+    /// The control lcore polls it; the forwarding lcores never do.
+    std::optional<uint16_t> control_queue() const noexcept { return control_queue_; }
+    /// Why steering is not in use ("off", or the PMD's refusal); empty when it is.
+    const std::string& steering_note() const noexcept { return steering_note_; }
 
     /// Link status now, without waiting (rte_eth_link_get_nowait()). Control thread.
     bool link_up() const noexcept;
@@ -103,6 +119,9 @@ private:
     std::string device_name_; // rte_device name, for rte_dev_remove()
     bool owned_ = false;      // false once moved from
     std::unique_ptr<EventFlags> events_;
+    std::optional<uint16_t> control_queue_;
+    std::vector<rte_flow*> flows_; // installed control rules, destroyed before close
+    std::string steering_note_;
 };
 
 /// Brings a port up: probes spec.device when it names a vdev ("net_..."; a
@@ -111,6 +130,15 @@ private:
 /// (-ENOTSUP is tolerated and recorded in mtu_applied()), sets up the queues
 /// (rx from pool, descriptor counts adjusted to the device's limits), registers
 /// the event callbacks, starts the port and reads its MAC.
+/// Steering (spec.steering != off): the port is configured with one more RX
+/// queue, started, and install_control_rules() tried for that queue. With more
+/// than one data queue the RSS redirection table is then pointed at the data
+/// queues only, so data never lands on the control queue. If the PMD refuses
+/// either step, `automatic` stops the port, configures it again without the
+/// extra queue and starts it (steering_note() says why); `required` fails with
+/// errc::not_supported (or the refusal's errno) and *why names the rule and
+/// the PMD's message. Reconfiguring a stopped port is allowed by ethdev, so a
+/// --vdev port is never closed on the way.
 /// Errors: no_device (no such device / probe failed), invalid (the device
 /// refused the configuration, e.g. more queues than it has), io (start or queue
 /// setup failed). On error nothing stays probed by this call and the port is

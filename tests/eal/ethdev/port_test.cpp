@@ -132,6 +132,49 @@ TEST(OpenPort, MoreQueuesThanTheDeviceHasIsInvalidAndLeavesNothingProbed) {
     EXPECT_NE(rte_eth_dev_get_port_by_name("net_ring5", &id), 0);
 }
 
+// No virtual device here accepts rte_flow (net_tap would, but only with the
+// kernel's multiq qdisc, which this kernel lacks): the refusal paths.
+TEST(OpenPort, SteeringAutomaticFallsBackToTheDataQueuesWhenRulesAreRefused) {
+    mcfwd::testing::EalEnvironment::require();
+    std::string why;
+    auto p = open_port({.name = "n",
+                        .device = "net_null6,no-rx=1",
+                        .rx_queues = 2,
+                        .rx_desc = 256,
+                        .tx_desc = 256,
+                        .steering = Steering::automatic},
+                       pool(), &why);
+    ASSERT_TRUE(p.ok()) << why;
+    EXPECT_FALSE(p->control_queue().has_value());
+    EXPECT_NE(p->steering_note().find("validate igmp"), std::string::npos) << p->steering_note();
+    EXPECT_TRUE(started(p->port_id()));
+    rte_eth_dev_info info{};
+    ASSERT_EQ(rte_eth_dev_info_get(p->port_id(), &info), 0);
+    EXPECT_EQ(info.nb_rx_queues, 2) << "the extra control queue is configured away again";
+}
+
+TEST(OpenPort, SteeringRequiredFailsWithTheRefusalAndLeavesNothingProbed) {
+    mcfwd::testing::EalEnvironment::require();
+    std::string why;
+    auto p = open_port({.name = "n", .device = "net_null7,no-rx=1", .steering = Steering::required},
+                       pool(), &why);
+    ASSERT_FALSE(p.ok());
+    EXPECT_NE(p.error(), errc::ok);
+    EXPECT_NE(why.find("flow_steering is on"), std::string::npos) << why;
+    EXPECT_NE(why.find("validate igmp"), std::string::npos) << why;
+    uint16_t id = 0;
+    EXPECT_NE(rte_eth_dev_get_port_by_name("net_null7", &id), 0);
+    expect_open_then_closed({.name = "n", .device = "net_null7,no-rx=1"});
+}
+
+TEST(OpenPort, SteeringOffHasNoControlQueue) {
+    mcfwd::testing::EalEnvironment::require();
+    auto p = open_port({.name = "n", .device = "net_null8,no-rx=1"}, pool());
+    ASSERT_TRUE(p.ok());
+    EXPECT_FALSE(p->control_queue().has_value());
+    EXPECT_EQ(p->steering_note(), "off");
+}
+
 TEST(EthdevPort, LinkDownAndUpOnNetRing) {
     mcfwd::testing::EalEnvironment::require();
     std::string why;
