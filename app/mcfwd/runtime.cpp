@@ -171,6 +171,11 @@ void Runtime::open_ports() {
         spec.tx_queues = std::max<uint16_t>({pc.tx_queues, needed, 1});
         pr.control_queue = sink_target ? nfwd : 0;
         spec.mtu = pc.mtu;
+        // A port that speaks neither protocol has no control traffic to steer.
+        spec.steering =
+            pc.flow_steering == config::FlowSteering::off || !speaks ? ethdev::Steering::off
+            : pc.flow_steering == config::FlowSteering::on           ? ethdev::Steering::required
+                                                                     : ethdev::Steering::automatic;
         std::string why;
         auto port = ethdev::open_port(spec, pool_, &why);
         if (!port)
@@ -179,6 +184,13 @@ void Runtime::open_ports() {
                                std::to_string(spec.rx_queues) + " RX and " +
                                std::to_string(spec.tx_queues) + " TX queues)");
         pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
+        if (auto cq = pr.port->control_queue())
+            std::printf("mcfwd: port %s: IGMP/MLD steered by rte_flow to RX queue %u\n",
+                        pc.name.c_str(), unsigned(*cq));
+        else if (spec.steering != ethdev::Steering::off)
+            std::printf("mcfwd: port %s: rte_flow steering refused, IGMP/MLD punted in "
+                        "software (%s)\n",
+                        pc.name.c_str(), pr.port->steering_note().c_str());
         pr.driver = std::make_unique<ethdev::EthdevDriver>(pr.port->port_id());
         pr.table = std::make_unique<table::PortTable>(*reclaimer_);
         pr.link = pr.port->link_up();
@@ -332,14 +344,23 @@ void Runtime::control_loop() {
         const uint64_t now = rte_get_tsc_cycles();
         if (opts_.duration && double(now - start) / double(hz) >= *opts_.duration)
             break;
-        // Punted IGMP / MLD.
-        const unsigned n =
-            rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
-        for (unsigned i = 0; i < n; ++i) {
-            cp_->on_control_frame(burst[i]->port,
-                                  {rte_pktmbuf_mtod(burst[i], const uint8_t*), burst[i]->data_len});
-            rte_pktmbuf_free(burst[i]);
-        }
+        // IGMP / MLD: punted by the forwarding lcores, or steered by rte_flow
+        // to a port's control RX queue (only this lcore polls that queue).
+        auto take = [&](unsigned count) {
+            for (unsigned i = 0; i < count; ++i) {
+                cp_->on_control_frame(burst[i]->port, {rte_pktmbuf_mtod(burst[i], const uint8_t*),
+                                                       burst[i]->data_len});
+                rte_pktmbuf_free(burst[i]);
+            }
+        };
+        unsigned n = rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
+        take(n);
+        for (PortRuntime& pr : ports_)
+            if (auto cq = pr.port->control_queue()) {
+                const uint16_t got = rte_eth_rx_burst(pr.port->port_id(), *cq, burst, 32);
+                take(got);
+                n += got;
+            }
         // Link state: events where the PMD raises them, polling once a second anyway.
         const bool check_links = now - last_link_check > hz;
         for (PortRuntime& pr : ports_) {

@@ -21,8 +21,9 @@
 // through an extension header to an ICMP6 item, and a rule a PMD cannot
 // express is refused at validation. So MLD is steered by the broader "any
 // packet with a Hop-by-Hop header" rule; such packets are rare outside MLD
-// (RSVP, jumbograms) and the control lcore's parser classifies them and
-// hands anything else back. The per-type rules catch MLD sent without Hop-by-Hop
+// (RSVP, jumbograms): the control lcore's decoder drops whatever is not MLD
+// and counts it (ControlCounters::dropped by reason); such packets are not
+// forwarded on a port that steers. The per-type rules catch MLD sent without Hop-by-Hop
 // (non-conforming: the control plane drops it after validation, but it must
 // not be forwarded as data either).
 #pragma once

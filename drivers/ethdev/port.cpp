@@ -114,6 +114,7 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
     }
     // Configure, set up the queues and start, with nrx RX queues. A stopped
     // port may be configured again (the fallback below does).
+    bool running = false;
     auto bring_up = [&](uint16_t nrx) -> errc {
         rc = rte_eth_dev_configure(port, nrx, spec.tx_queues, &conf);
         if (rc != 0) {
@@ -154,6 +155,7 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
             set_why(why, "rte_eth_dev_start", rc);
             return errc::io;
         }
+        running = true;
         return errc::ok;
     };
     rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, on_event, p.events_.get());
@@ -164,12 +166,18 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
         if (errc e = bring_up(spec.rx_queues); e != errc::ok)
             return e;
     } else {
-        if (errc e = bring_up(static_cast<uint16_t>(spec.rx_queues + 1)); e != errc::ok)
-            return e;
         const uint16_t cq = spec.rx_queues;
-        ControlRulesResult rules = install_control_rules(port, cq);
-        errc refused = rules.installed ? errc::ok : rules.error;
-        std::string note = rules.reason;
+        ControlRulesResult rules;
+        std::string note;
+        errc refused = bring_up(static_cast<uint16_t>(cq + 1));
+        if (refused != errc::ok) {
+            // A device with no queue to spare (net_pcap has one per rx_pcap).
+            note = "no RX queue " + std::to_string(cq) + " for control: " + (why ? *why : "");
+        } else {
+            rules = install_control_rules(port, cq);
+            refused = rules.installed ? errc::ok : rules.error;
+            note = rules.reason;
+        }
         if (rules.installed && spec.rx_queues > 1) {
             // Data spread by RSS must not reach the control queue.
             if (errc e = restrict_rss_to_data_queues(port, spec.rx_queues, info.reta_size, &note);
@@ -187,7 +195,8 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
             return refused == errc::ok ? errc::not_supported : refused;
         } else {
             p.steering_note_ = note;
-            rc = rte_eth_dev_stop(port);
+            rc = running ? rte_eth_dev_stop(port) : 0;
+            running = false;
             if (rc != 0) {
                 set_why(why, "rte_eth_dev_stop (dropping the control queue)", rc);
                 return errc::io;

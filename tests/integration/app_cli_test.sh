@@ -87,6 +87,20 @@ if command -v tshark >/dev/null; then
   grep -q "Leave group 239.1.1.1" <<<"$summary" && ok "SIGTERM left the group on the wire" \
     || bad "no leave after SIGTERM: $summary"
 fi
+# rte_flow steering: `auto` (the default) falls back to software punting on a
+# port without a spare RX queue (net_pcap: one per rx_pcap) and says so; `on` makes that refusal a startup error.
+grep -q "port p0: rte_flow steering refused, IGMP/MLD punted in software (no RX queue 1 for control" "$dir/run.out" \
+  && ok "flow_steering auto falls back to software punting" \
+  || bad "no steering fallback line: $(cat "$dir/run.out")"
+sed -e "s/mcfwd-cli-$$/mcfwd-cli-flow-$$/" -e "s/ipv4: { address: 192.0.2.10 }/flow_steering: on/" \
+  -e "s/out.pcap/flow-out.pcap/" "$dir/run.yaml" >"$dir/flow.yaml"
+out=$("$mcfwd" --config "$dir/flow.yaml" --duration 1 2>&1); rc=$?
+rm -rf "/var/run/dpdk/mcfwd-cli-flow-$$"
+if [ $rc -eq 1 ] && grep -q "flow.yaml:3: ports.p0: flow_steering is on but the port refuses it: no RX queue 1" <<<"$out"; then
+  ok "flow_steering on + a PMD without rte_flow -> exit 1 naming the port and the reason"
+else
+  bad "flow_steering on: exit $rc: $out"
+fi
 # As a normal user: --no-huge needs no privilege (the README's promise).
 if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null && [ -x "$mcfwd" ]; then
   chmod 777 "$dir"
