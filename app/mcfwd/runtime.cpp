@@ -192,6 +192,17 @@ void Runtime::open_ports() {
                         "software (%s)\n",
                         pc.name.c_str(), pr.port->steering_note().c_str());
         pr.driver = std::make_unique<ethdev::EthdevDriver>(pr.port->port_id());
+        // net_tap / net_af_packet: the kernel interface's multicast list is the
+        // filter that decides what reaches the port (ethdev/kernel_mc.hpp).
+        if (auto ifindex = ethdev::kernel_ifindex(pr.port->port_id())) {
+            auto list = ethdev::KernelMcList::open(*ifindex, &why);
+            if (list)
+                pr.driver->attach_kernel(std::move(list).value());
+            else
+                std::printf("mcfwd: port %s: cannot program the kernel interface's multicast "
+                            "list (%s): allmulticast stays the PMD's\n",
+                            pc.name.c_str(), why.c_str());
+        }
         pr.table = std::make_unique<table::PortTable>(*reclaimer_);
         pr.link = pr.port->link_up();
         ports_.push_back(std::move(pr));

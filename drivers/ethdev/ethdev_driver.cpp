@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <string_view>
 
 namespace mcfwd::ethdev {
 
@@ -32,6 +33,8 @@ errc EthdevDriver::set_mc_addr_list(std::span<const addr::MacAddr> macs) {
         list = addrs.data();
     last_mc_list_rc_ =
         rte_eth_dev_set_mc_addr_list(port_id_, list, static_cast<uint32_t>(addrs.size()));
+    if (kernel_ && (last_mc_list_rc_ == 0 || last_mc_list_rc_ == -ENOTSUP))
+        return kernel_->set(macs);
     return driver_errc(last_mc_list_rc_);
 }
 
@@ -39,7 +42,20 @@ errc EthdevDriver::set_allmulticast(bool on) {
     ++allmulti_calls_;
     last_allmulti_rc_ =
         on ? rte_eth_allmulticast_enable(port_id_) : rte_eth_allmulticast_disable(port_id_);
+    if (kernel_ && (last_allmulti_rc_ == 0 || last_allmulti_rc_ == -ENOTSUP))
+        return kernel_->set_allmulticast(on);
     return driver_errc(last_allmulti_rc_);
+}
+
+std::optional<unsigned> kernel_ifindex(uint16_t port_id) {
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port_id, &info) != 0 || info.driver_name == nullptr ||
+        info.if_index == 0)
+        return std::nullopt;
+    const std::string_view d = info.driver_name;
+    if (d != "net_tap" && d != "net_af_packet")
+        return std::nullopt;
+    return info.if_index;
 }
 
 } // namespace mcfwd::ethdev

@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -130,56 +132,147 @@ std::set<std::string> kernel_maddrs(const std::string& iface) {
     return out;
 }
 
-// DPDK 22.11's net_tap accepts any multicast list and programs nothing: its
-// set_mc_addr_list op only returns 0, since a tap hands every frame to the PMD
-// anyway (strace shows no SIOCADDMULTI). So `ip maddr` is NOT an oracle for
-// what the PMD was given; the test pins that behaviour (it would catch a PMD
-// that started programming the kernel, and then the test should compare the
-// kernel view with the filter's list) and checks that NicFilter over a device
-// that accepts lists stays out of allmulticast and keeps the exact list.
-TEST(NetTap, AcceptsTheListWithoutTouchingTheKernelsList) {
-    if (geteuid() != 0)
-        GTEST_SKIP() << "net_tap needs root (euid " << geteuid() << ")";
+// The interface's allmulticast count (`ip -d link`: "allmulti N"); a packet
+// socket's PACKET_MR_ALLMULTI raises the count without the ALLMULTI flag.
+bool kernel_allmulti(const std::string& iface) {
+    const std::string cmd = "ip -d link show dev " + iface + " 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p)
+        return false;
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p))
+        out += buf;
+    pclose(p);
+    const auto at = out.find(" allmulti ");
+    return at != std::string::npos && std::atoi(out.c_str() + at + 10) > 0;
+}
+
+std::set<std::string> with(std::set<std::string> s, std::initializer_list<const char*> more) {
+    s.insert(more.begin(), more.end());
+    return s;
+}
+
+// Kernel-backed ports: the filter that decides what they receive is the kernel
+// interface's list (`ip maddr show dev IF`), which EthdevDriver programs through
+// KernelMcList once attach_kernel() is called. DPDK 22.11's net_tap accepts a
+// list and tells the kernel nothing (its op only returns 0): without the
+// mirror, the kernel's list would not change at all (checked first).
+class KernelBacked : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0)
+            GTEST_SKIP() << "net_tap / net_af_packet need root (euid " << geteuid() << ")";
+        mcfwd::testing::EalEnvironment::require();
+        ASSERT_NE(pool(), nullptr);
+    }
+    // Let the kernel finish its own joins on link up (all-nodes, solicited-node)
+    // before taking the baseline.
+    std::set<std::string> baseline(const std::string& iface) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return kernel_maddrs(iface);
+    }
+    // Joins three groups (two share a MAC) through NicFilter, checks the kernel
+    // list, the reprogram after a reset, and the removal.
+    void exercise(EthdevDriver& d, const std::string& iface, const std::set<std::string>& base) {
+        nicfilter::NicFilter f(d);
+        ASSERT_EQ(f.add_group(ip("239.1.2.3")), errc::ok);
+        ASSERT_EQ(f.add_group(ip("225.129.2.3")), errc::ok) << "same MAC as 239.1.2.3";
+        ASSERT_EQ(f.add_group(ip("ff0e::1:2")), errc::ok);
+        EXPECT_FALSE(f.allmulti()) << allmulti_reason_name(f.reason());
+        EXPECT_EQ(f.programmed(),
+                  (std::vector<MacAddr>{mac("01:00:5e:01:02:03"), mac("33:33:00:01:00:02")}));
+        EXPECT_EQ(kernel_maddrs(iface), with(base, {"01:00:5e:01:02:03", "33:33:00:01:00:02"}));
+
+        EXPECT_EQ(f.reprogram(), errc::ok);
+        EXPECT_EQ(kernel_maddrs(iface), with(base, {"01:00:5e:01:02:03", "33:33:00:01:00:02"}))
+            << "the same list again adds nothing twice";
+
+        ASSERT_EQ(f.remove_group(ip("239.1.2.3")), errc::ok);
+        EXPECT_EQ(kernel_maddrs(iface), with(base, {"01:00:5e:01:02:03", "33:33:00:01:00:02"}))
+            << "225.129.2.3 still uses the MAC";
+        ASSERT_EQ(f.remove_group(ip("225.129.2.3")), errc::ok);
+        EXPECT_EQ(kernel_maddrs(iface), with(base, {"33:33:00:01:00:02"}));
+        ASSERT_EQ(f.remove_group(ip("ff0e::1:2")), errc::ok);
+        EXPECT_TRUE(f.programmed().empty());
+        EXPECT_EQ(kernel_maddrs(iface), base);
+
+        // A forced allmulticast (join-all) reaches the kernel interface too.
+        EXPECT_FALSE(kernel_allmulti(iface));
+        f.force_allmulticast(true);
+        EXPECT_TRUE(f.allmulti());
+        EXPECT_TRUE(kernel_allmulti(iface));
+        f.force_allmulticast(false);
+        EXPECT_FALSE(kernel_allmulti(iface));
+    }
+};
+
+TEST_F(KernelBacked, NetTapAloneLeavesTheKernelListAndTheMirrorProgramsIt) {
     if (access("/dev/net/tun", R_OK | W_OK) != 0)
         GTEST_SKIP() << "/dev/net/tun is missing or not accessible: " << std::strerror(errno);
-    mcfwd::testing::EalEnvironment::require();
     const std::string iface = "mcfwdtap" + std::to_string(getpid() % 100000); // <= 15 chars
     std::string why;
     auto port = open_port(
         {.name = "tap", .device = "net_tap0,iface=" + iface, .rx_desc = 256, .tx_desc = 256},
         pool(), &why);
     ASSERT_TRUE(port.ok()) << why;
-    // Let the kernel finish its own joins on link up (all-nodes, solicited-node)
-    // before taking the baseline.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    const std::set<std::string> base = kernel_maddrs(iface);
+    const std::set<std::string> base = baseline(iface);
     ASSERT_FALSE(base.empty()) << "ip maddr show dev " << iface << " listed nothing";
 
+    EthdevDriver pmd_only(port->port_id());
+    const MacAddr m = mac("01:00:5e:01:02:03");
+    EXPECT_EQ(pmd_only.set_mc_addr_list({&m, 1}), errc::ok);
+    EXPECT_EQ(kernel_maddrs(iface), base) << "net_tap programs nothing itself (DPDK 22.11)";
+    EXPECT_EQ(pmd_only.set_mc_addr_list({}), errc::ok);
+
+    const auto ifindex = kernel_ifindex(port->port_id());
+    ASSERT_TRUE(ifindex.has_value());
+    auto list = KernelMcList::open(*ifindex, &why);
+    ASSERT_TRUE(list.ok()) << why;
     EthdevDriver d(port->port_id());
-    nicfilter::NicFilter f(d);
-    ASSERT_EQ(f.add_group(ip("239.1.2.3")), errc::ok);
-    ASSERT_EQ(f.add_group(ip("225.129.2.3")), errc::ok) << "same MAC as 239.1.2.3";
-    ASSERT_EQ(f.add_group(ip("ff0e::1:2")), errc::ok);
-    EXPECT_FALSE(f.allmulti()) << allmulti_reason_name(f.reason());
-    EXPECT_EQ(d.last_mc_list_rc(), 0);
-    EXPECT_EQ(d.mc_list_calls(), 2u) << "the second IPv4 group shares the MAC: no device call";
-    EXPECT_EQ(f.programmed(),
-              (std::vector<MacAddr>{mac("01:00:5e:01:02:03"), mac("33:33:00:01:00:02")}));
-    EXPECT_EQ(kernel_maddrs(iface), base);
+    d.attach_kernel(std::move(list).value());
+    exercise(d, iface, base);
+}
 
-    EXPECT_EQ(f.reprogram(), errc::ok);
-    EXPECT_EQ(d.mc_list_calls(), 3u);
-    EXPECT_EQ(f.programmed().size(), 2u);
-    EXPECT_EQ(kernel_maddrs(iface), base);
+TEST_F(KernelBacked, NetAfPacketGetsAFilterAndAllmulticastFromTheKernel) {
+    const std::string a = "mcfwdva" + std::to_string(getpid() % 100000);
+    const std::string b = "mcfwdvb" + std::to_string(getpid() % 100000);
+    ASSERT_EQ(std::system(("ip link add " + a + " type veth peer name " + b + " && ip link set " +
+                           a + " up && ip link set " + b + " up")
+                              .c_str()),
+              0);
+    struct Cleanup {
+        std::string a;
+        ~Cleanup() { std::system(("ip link del " + a + " 2>/dev/null").c_str()); }
+    } cleanup{a};
+    std::string why;
+    auto port = open_port(
+        {.name = "afp", .device = "net_af_packet0,iface=" + a, .rx_desc = 256, .tx_desc = 256},
+        pool(), &why);
+    ASSERT_TRUE(port.ok()) << why;
+    const std::set<std::string> base = baseline(a);
 
-    ASSERT_EQ(f.remove_group(ip("239.1.2.3")), errc::ok);
-    EXPECT_EQ(d.mc_list_calls(), 3u) << "225.129.2.3 still uses the MAC";
-    ASSERT_EQ(f.remove_group(ip("225.129.2.3")), errc::ok);
-    ASSERT_EQ(f.remove_group(ip("ff0e::1:2")), errc::ok);
-    EXPECT_TRUE(f.programmed().empty());
-    EXPECT_EQ(d.mc_list_calls(), 5u);
-    EXPECT_EQ(rte_eth_allmulticast_get(port->port_id()), 0);
-    EXPECT_EQ(kernel_maddrs(iface), base);
+    EthdevDriver pmd_only(port->port_id());
+    EXPECT_EQ(pmd_only.set_allmulticast(true), errc::not_supported) << "net_af_packet has none";
+    const auto ifindex = kernel_ifindex(port->port_id());
+    ASSERT_TRUE(ifindex.has_value());
+    auto null = open_port({.name = "n", .device = "net_null9,no-rx=1"}, pool(), &why);
+    ASSERT_TRUE(null.ok()) << why;
+    EXPECT_EQ(kernel_ifindex(null->port_id()), std::nullopt) << "net_null is not kernel-backed";
+    auto list = KernelMcList::open(*ifindex, &why);
+    ASSERT_TRUE(list.ok()) << why;
+    EthdevDriver d(port->port_id());
+    d.attach_kernel(std::move(list).value());
+    exercise(d, a, base);
+
+    // Closing the socket (mcfwd exits, or crashes) drops what it held.
+    {
+        auto held = KernelMcList::open(*ifindex).value();
+        const MacAddr m = mac("01:00:5e:07:07:07");
+        ASSERT_EQ(held.set({&m, 1}), errc::ok);
+        EXPECT_EQ(kernel_maddrs(a), with(base, {"01:00:5e:07:07:07"}));
+    }
+    EXPECT_EQ(kernel_maddrs(a), base);
 }
 
 } // namespace
