@@ -100,6 +100,14 @@ public:
         return std::string(filter::mode_name(f.mode)) + "{" +
                letters_of(n_, f.sources.as_vector()) + "}";
     }
+    /// `sent` without the general queries.
+    std::vector<std::string> specific() const {
+        std::vector<std::string> out;
+        for (const std::string& q : sent)
+            if (q.rfind("Q() ", 0) != 0)
+                out.push_back(q);
+        return out;
+    }
     void clear() {
         queries.clear();
         due_times.clear();
