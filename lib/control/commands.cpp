@@ -1,0 +1,895 @@
+#include "control/commands.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+
+namespace mcfwd::control {
+
+using filter::FilterMode;
+using filter::FilterState;
+using filter::SourceSet;
+
+// ---- Value ------------------------------------------------------------------------
+
+Value& Value::set(std::string_view key, Value v) {
+    for (size_t i = 0; i < keys_.size(); ++i)
+        if (keys_[i] == key)
+            return items_[i] = std::move(v);
+    keys_.emplace_back(key);
+    items_.push_back(std::move(v));
+    return items_.back();
+}
+
+Value& Value::push(Value v) {
+    items_.push_back(std::move(v));
+    return items_.back();
+}
+
+const Value* Value::find(std::string_view key) const {
+    for (size_t i = 0; i < keys_.size(); ++i)
+        if (keys_[i] == key)
+            return &items_[i];
+    return nullptr;
+}
+
+namespace {
+
+void json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (char c : s) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                static constexpr char hex[] = "0123456789abcdef";
+                out += "\\u00";
+                out += hex[(c >> 4) & 0xf];
+                out += hex[c & 0xf];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+void json(std::string& out, const Value& v) {
+    switch (v.kind()) {
+    case Value::Kind::uint:
+        out += std::to_string(v.as_uint());
+        break;
+    case Value::Kind::sint:
+        out += std::to_string(v.as_int());
+        break;
+    case Value::Kind::string:
+        json_string(out, v.as_string());
+        break;
+    case Value::Kind::list:
+        out += '[';
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (i)
+                out += ',';
+            json(out, v.items()[i]);
+        }
+        out += ']';
+        break;
+    case Value::Kind::object:
+        out += '{';
+        for (size_t i = 0; i < v.size(); ++i) {
+            if (i)
+                out += ',';
+            json_string(out, v.keys()[i]);
+            out += ':';
+            json(out, v.items()[i]);
+        }
+        out += '}';
+        break;
+    }
+}
+
+} // namespace
+
+std::string Value::to_json() const {
+    std::string out;
+    json(out, *this);
+    return out;
+}
+
+Value error_value(std::string_view code, std::string message) {
+    Value v;
+    v.set("error", code);
+    // DPDK 22.11 telemetry truncates strings at 127 bytes.
+    if (message.size() > 120)
+        message = message.substr(0, 117) + "...";
+    v.set("message", std::move(message));
+    return v;
+}
+
+bool is_error(const Value& v) {
+    return v.is_object() && v.find("error") != nullptr;
+}
+
+// ---- the command table -------------------------------------------------------------
+
+namespace {
+
+constexpr std::array<CommandInfo, 13> commands_table{{
+    {"ports", false, "[PORT]", "ports: link, groups, NIC filter (MACs, allmulticast and why)"},
+    {"groups", false, "[PORT] [start=N] [limit=N]",
+     "each port's merged groups: filter, reference count, members, IGMP/MLD state"},
+    {"receivers", false, "[RECEIVER] [start=N] [limit=N]",
+     "receivers: memberships with their filters, packets delivered to the outlet"},
+    {"stats", false, "", "data path counters summed over lcores, control plane counters"},
+    {"join", true, "RECEIVER GROUP [port=PORT]", "any-source join: (EXCLUDE, {})"},
+    {"leave", true, "RECEIVER GROUP [port=PORT]", "leave the group, whatever the filter"},
+    {"join_source", true, "RECEIVER GROUP SOURCE [port=PORT]", "add SOURCE to an INCLUDE filter"},
+    {"leave_source", true, "RECEIVER GROUP SOURCE [port=PORT]",
+     "remove SOURCE from an INCLUDE filter (the last one leaves)"},
+    {"block", true, "RECEIVER GROUP SOURCE [port=PORT]", "add SOURCE to an EXCLUDE filter"},
+    {"unblock", true, "RECEIVER GROUP SOURCE [port=PORT]", "remove SOURCE from an EXCLUDE filter"},
+    {"set_filter", true, "RECEIVER GROUP include|exclude [SOURCE...] [port=PORT]",
+     "replace the whole filter; include with no source leaves"},
+    {"close_receiver", true, "RECEIVER", "leave every group of the receiver and forget it"},
+    {"help", false, "", "the command list"},
+}};
+
+constexpr size_t max_token = 64;       // longer tokens are refused, not truncated
+constexpr size_t max_params = 4096;    // whole parameter string
+constexpr size_t default_limit = 32;   // records per answer of a listing command
+constexpr size_t max_limit = 200;      // DPDK 22.11: 256 entries per dict
+constexpr size_t max_listed_macs = 64; // programmed MACs shown (the count is always shown)
+
+// Echoes untrusted text into a message: bounded and printable.
+std::string quote(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 40))
+        out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (s.size() > 40)
+        out += "...";
+    return out;
+}
+
+struct Args {
+    std::vector<std::string_view> pos;
+    std::vector<std::pair<std::string_view, std::string_view>> opts;
+
+    std::optional<std::string_view> opt(std::string_view key) const {
+        for (auto& [k, v] : opts)
+            if (k == key)
+                return v;
+        return std::nullopt;
+    }
+};
+
+// Tokens separated by commas and blanks; key=value tokens are options.
+std::optional<Value> tokenize(std::string_view params, std::span<const std::string_view> allowed,
+                              Args& out) {
+    if (params.size() > max_params)
+        return error_value("EINVAL",
+                           "parameters longer than " + std::to_string(max_params) + " bytes");
+    size_t i = 0;
+    while (i < params.size()) {
+        const char c = params[i];
+        if (c == ',' || c == ' ' || c == '\t') {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < params.size() && params[j] != ',' && params[j] != ' ' && params[j] != '\t')
+            ++j;
+        std::string_view tok = params.substr(i, j - i);
+        i = j;
+        for (char t : tok)
+            if (static_cast<unsigned char>(t) < 0x20 || static_cast<unsigned char>(t) >= 0x7f)
+                return error_value("EINVAL", "parameters must be printable ASCII");
+        if (tok.size() > max_token)
+            return error_value("EINVAL", "parameter too long: " + quote(tok));
+        if (auto eq = tok.find('='); eq != std::string_view::npos) {
+            std::string_view key = tok.substr(0, eq), value = tok.substr(eq + 1);
+            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+                return error_value("EINVAL", "unknown option " + quote(key));
+            if (out.opt(key))
+                return error_value("EINVAL", "option " + quote(key) + " given twice");
+            if (value.empty())
+                return error_value("EINVAL", "option " + quote(key) + " needs a value");
+            out.opts.emplace_back(key, value);
+        } else {
+            if (!out.opts.empty())
+                return error_value("EINVAL",
+                                   "positional parameter " + quote(tok) + " after an option");
+            out.pos.push_back(tok);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<size_t> parse_count(std::string_view s) {
+    size_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size())
+        return std::nullopt;
+    return v;
+}
+
+Value sources_value(const SourceSet& s) {
+    Value l = Value::list();
+    for (const IpAddr& a : s)
+        l.push(a.to_string());
+    return l;
+}
+
+class Executor {
+public:
+    Executor(CommandContext& ctx) : ctx_(ctx), engine_(ctx.cp->engine()) {}
+
+    Value run(std::string_view name, std::string_view params);
+
+private:
+    using Port = CommandContext::Port;
+
+    const Port* port_by_name(std::string_view name) const {
+        for (const Port& p : ctx_.ports)
+            if (p.name == name)
+                return &p;
+        return nullptr;
+    }
+    const Port* port_by_id(PortId id) const {
+        for (const Port& p : ctx_.ports)
+            if (p.id == id)
+                return &p;
+        return nullptr;
+    }
+    std::string port_name(PortId id) const {
+        const Port* p = port_by_id(id);
+        return p ? p->name : "port" + std::to_string(id);
+    }
+    uint64_t ms_until(time_point t) const {
+        const time_point now = ctx_.clock ? ctx_.clock->now() : t;
+        if (t <= now)
+            return 0;
+        return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count());
+    }
+    void timer(Value& obj, std::string_view key, time_point t) const {
+        if (t != time_never)
+            obj.set(key, ms_until(t));
+    }
+
+    Value ports(const Args& a);
+    Value port_value(const Port& p);
+    Value host_value(const host::HostEngine& h);
+    Value groups(const Args& a);
+    Value receivers(const Args& a);
+    Value stats();
+    Value help();
+    Value membership(std::string_view name, const Args& a);
+    Value close_receiver(const Args& a);
+
+    // Paging of listing commands: start=, limit=.
+    std::optional<Value> paging(const Args& a, size_t& start, size_t& limit);
+
+    CommandContext& ctx_;
+    membership::Engine& engine_;
+};
+
+std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limit) {
+    start = 0;
+    limit = default_limit;
+    if (auto s = a.opt("start")) {
+        auto v = parse_count(*s);
+        if (!v)
+            return error_value("EINVAL", "start=" + quote(*s) + ": not a number");
+        start = *v;
+    }
+    if (auto s = a.opt("limit")) {
+        auto v = parse_count(*s);
+        if (!v || *v == 0 || *v > max_limit)
+            return error_value("EINVAL",
+                               "limit=" + quote(*s) + ": want 1.." + std::to_string(max_limit));
+        limit = *v;
+    }
+    return std::nullopt;
+}
+
+Value Executor::run(std::string_view name, std::string_view params) {
+    const CommandInfo* info = find_command(name);
+    if (!info)
+        return error_value("EINVAL", "unknown command " + quote(name));
+    // Refused before the parameters are even read: read-only means no change at all.
+    if (info->mutates && ctx_.read_only)
+        return error_value("EPERM", "telemetry is read-only (telemetry.read_only in the "
+                                    "configuration)");
+    static constexpr std::string_view listing_opts[] = {"start", "limit"};
+    static constexpr std::string_view port_opt[] = {"port"};
+    std::span<const std::string_view> allowed;
+    if (name == "groups" || name == "receivers")
+        allowed = listing_opts;
+    else if (info->mutates && name != "close_receiver")
+        allowed = port_opt;
+    Args a;
+    if (auto e = tokenize(params, allowed, a))
+        return *e;
+    if (name == "ports")
+        return ports(a);
+    if (name == "groups")
+        return groups(a);
+    if (name == "receivers")
+        return receivers(a);
+    if (name == "stats" || name == "help") {
+        if (!a.pos.empty())
+            return error_value("EINVAL", std::string(name) + " takes no parameters");
+        return name == "stats" ? stats() : help();
+    }
+    if (name == "close_receiver")
+        return close_receiver(a);
+    return membership(name, a);
+}
+
+// ---- reading --------------------------------------------------------------------------
+
+Value Executor::host_value(const host::HostEngine& h) {
+    const host::HostSnapshot s = h.snapshot();
+    Value v;
+    v.set("compat_version", uint64_t(s.compat_version));
+    v.set("max_version", uint64_t(s.max_version));
+    v.set("robustness", uint64_t(s.robustness));
+    v.set(
+        "query_interval_ms",
+        uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(s.query_interval).count()));
+    timer(v, "v1_querier_ms", s.v1_querier_until);
+    timer(v, "v2_querier_ms", s.v2_querier_until);
+    timer(v, "general_response_ms", s.interface_timer);
+    v.set("address_ready", uint64_t(s.address_ready));
+    v.set("groups", uint64_t(s.groups.size()));
+    return v;
+}
+
+Value Executor::port_value(const Port& p) {
+    Value v;
+    v.set("name", p.name);
+    v.set("id", uint64_t(p.id));
+    const auto pv = engine_.port(p.id);
+    v.set("present", uint64_t(pv && pv->present));
+    v.set("up", uint64_t(pv && pv->up));
+    v.set("groups", uint64_t(pv ? pv->groups : 0));
+    v.set("join_all", uint64_t(pv ? pv->allmulti_count : 0));
+    if (const auto* nf = ctx_.cp->controller().nic_filter(p.id)) {
+        const nicfilter::NicFilterSnapshot s = nf->snapshot();
+        Value n;
+        n.set("macs_wanted", uint64_t(s.wanted.size()));
+        n.set("macs_programmed", uint64_t(s.programmed.size()));
+        Value macs = Value::list();
+        for (size_t i = 0; i < s.programmed.size() && i < max_listed_macs; ++i)
+            macs.push(s.programmed[i].to_string());
+        n.set("programmed", std::move(macs));
+        n.set("allmulti", uint64_t(s.allmulti));
+        n.set("allmulti_wanted", uint64_t(s.allmulti_wanted));
+        n.set("allmulti_reason", nicfilter::allmulti_reason_name(s.reason));
+        n.set("last_list_error", errc_name(s.last_list_error));
+        n.set("last_device_error", errc_name(s.last_device_error));
+        n.set("no_space_at", uint64_t(s.no_space_at));
+        n.set("list_programs", s.counters.list_programs);
+        n.set("list_failures", s.counters.list_failures);
+        n.set("allmulti_failures", s.counters.allmulti_failures);
+        v.set("nic", std::move(n));
+    }
+    if (const auto* h = ctx_.cp->host(p.id, addr::Family::v4))
+        v.set("igmp", host_value(*h));
+    if (const auto* h = ctx_.cp->host(p.id, addr::Family::v6))
+        v.set("mld", host_value(*h));
+    if (const auto* s = ctx_.cp->sink(p.id)) {
+        Value r;
+        r.set("messages", s->counters().messages);
+        r.set("frames", s->counters().frames);
+        r.set("encode_errors", s->counters().encode_errors);
+        v.set("reports", std::move(r));
+    }
+    return v;
+}
+
+Value Executor::ports(const Args& a) {
+    if (a.pos.size() > 1)
+        return error_value("EINVAL", "ports takes at most one port name");
+    Value list = Value::list();
+    if (!a.pos.empty()) {
+        const Port* p = port_by_name(a.pos[0]);
+        if (!p)
+            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
+        list.push(port_value(*p));
+    } else {
+        for (const Port& p : ctx_.ports)
+            list.push(port_value(p));
+    }
+    Value v;
+    v.set("ports", std::move(list));
+    return v;
+}
+
+Value Executor::groups(const Args& a) {
+    if (a.pos.size() > 1)
+        return error_value("EINVAL", "groups takes at most one port name");
+    size_t start = 0, limit = 0;
+    if (auto e = paging(a, start, limit))
+        return *e;
+    std::vector<const Port*> which;
+    if (!a.pos.empty()) {
+        const Port* p = port_by_name(a.pos[0]);
+        if (!p)
+            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
+        which.push_back(p);
+    } else {
+        for (const Port& p : ctx_.ports)
+            which.push_back(&p);
+    }
+    // Stable order: ports in configuration order, groups by address.
+    std::vector<std::pair<const Port*, IpAddr>> all;
+    for (const Port* p : which) {
+        std::vector<IpAddr> gs;
+        engine_.for_each_port_group(p->id, [&](const IpAddr& g, const auto&) { gs.push_back(g); });
+        std::sort(gs.begin(), gs.end());
+        for (const IpAddr& g : gs)
+            all.emplace_back(p, g);
+    }
+    Value list = Value::list();
+    for (size_t i = start; i < all.size() && i < start + limit; ++i) {
+        const auto& [p, g] = all[i];
+        const auto pg = engine_.port_group(p->id, g);
+        Value e;
+        e.set("port", p->name);
+        e.set("group", g.to_string());
+        e.set("mode", filter::mode_name(pg->filter.mode));
+        e.set("sources", sources_value(pg->filter.sources));
+        e.set("refcount", uint64_t(pg->refcount()));
+        e.set("receivers", uint64_t(pg->receivers));
+        e.set("unfiltered", uint64_t(pg->unfiltered));
+        std::vector<std::string> names;
+        engine_.for_each_member(p->id, g, [&](membership::ReceiverId r, const FilterState&) {
+            names.emplace_back(engine_.receiver_name(r));
+        });
+        std::sort(names.begin(), names.end());
+        Value members = Value::list();
+        for (auto& n : names)
+            members.push(std::move(n));
+        e.set("members", std::move(members));
+        if (const auto* h = ctx_.cp->host(p->id, g.family())) {
+            Value host;
+            host.set("protocol", g.is_v4() ? "igmp" : "mld");
+            host.set("compat_version", uint64_t(h->compat_version()));
+            if (auto s = h->group_snapshot(g)) {
+                host.set("reportable", uint64_t(s->reportable));
+                host.set("pending_reports", uint64_t(s->pending_retransmissions));
+                host.set("mode_retransmissions", uint64_t(s->mode_retransmissions));
+                host.set("pending_allow", sources_value(s->pending_allow));
+                host.set("pending_block", sources_value(s->pending_block));
+                timer(host, "retransmit_ms", s->retransmit_at);
+                timer(host, "query_response_ms", s->group_timer);
+                timer(host, "legacy_report_ms", s->legacy_timer);
+                host.set("unsolicited_left", uint64_t(s->unsolicited_left));
+                host.set("last_reporter", uint64_t(s->last_reporter));
+            }
+            e.set("host", std::move(host));
+        }
+        list.push(std::move(e));
+    }
+    Value v;
+    v.set("groups", std::move(list));
+    v.set("total", uint64_t(all.size()));
+    if (start + limit < all.size())
+        v.set("next", uint64_t(start + limit));
+    return v;
+}
+
+Value Executor::receivers(const Args& a) {
+    if (a.pos.size() > 1)
+        return error_value("EINVAL", "receivers takes at most one receiver name");
+    size_t start = 0, limit = 0;
+    if (auto e = paging(a, start, limit))
+        return *e;
+    std::vector<std::pair<std::string, membership::ReceiverId>> all;
+    if (!a.pos.empty()) {
+        auto r = engine_.find_receiver(a.pos[0]);
+        if (!r)
+            return error_value("ENOENT", "no receiver named " + quote(a.pos[0]));
+        all.emplace_back(std::string(a.pos[0]), *r);
+    } else {
+        engine_.for_each_receiver([&](membership::ReceiverId r, std::string_view n) {
+            all.emplace_back(std::string(n), r);
+        });
+        std::sort(all.begin(), all.end());
+    }
+    // Memberships in port configuration order, then by group.
+    std::map<PortId, size_t> port_rank;
+    for (size_t i = 0; i < ctx_.ports.size(); ++i)
+        port_rank[ctx_.ports[i].id] = i;
+    Value list = Value::list();
+    for (size_t i = start; i < all.size() && i < start + limit; ++i) {
+        const auto& [name, rid] = all[i];
+        Value e;
+        e.set("name", name);
+        e.set("id", uint64_t(rid));
+        std::optional<table::OutletId> outlet;
+        if (ctx_.outlet_of)
+            outlet = ctx_.outlet_of(rid);
+        if (outlet) {
+            e.set("outlet", uint64_t(*outlet));
+            if (ctx_.delivered)
+                e.set("delivered", ctx_.delivered(*outlet));
+        }
+        struct M {
+            size_t rank;
+            IpAddr group;
+            PortId port;
+            FilterState filter;
+            bool attached;
+        };
+        std::vector<M> ms;
+        engine_.for_each_membership(rid, [&](const membership::MembershipView& m) {
+            auto it = port_rank.find(m.port);
+            ms.push_back({it == port_rank.end() ? SIZE_MAX : it->second, m.group, m.port, m.filter,
+                          m.attached});
+        });
+        std::sort(ms.begin(), ms.end(), [](const M& x, const M& y) {
+            return std::tie(x.rank, x.port, x.group) < std::tie(y.rank, y.port, y.group);
+        });
+        Value mlist = Value::list();
+        for (const M& m : ms) {
+            Value mv;
+            mv.set("port", port_name(m.port));
+            mv.set("group", m.group.to_string());
+            mv.set("mode", filter::mode_name(m.filter.mode));
+            mv.set("sources", sources_value(m.filter.sources));
+            mv.set("attached", uint64_t(m.attached));
+            mlist.push(std::move(mv));
+        }
+        e.set("memberships", std::move(mlist));
+        list.push(std::move(e));
+    }
+    Value v;
+    v.set("receivers", std::move(list));
+    v.set("total", uint64_t(all.size()));
+    if (start + limit < all.size())
+        v.set("next", uint64_t(start + limit));
+    return v;
+}
+
+Value Executor::stats() {
+    Value v;
+    const ControlCounters& c = ctx_.cp->counters();
+    Value cv;
+    cv.set("frames", c.frames);
+    cv.set("queries", c.queries);
+    cv.set("legacy_reports", c.legacy_reports);
+    cv.set("ignored", c.ignored);
+    cv.set("unknown_port", c.unknown_port);
+    cv.set("wrong_vlan", c.wrong_vlan);
+    cv.set("protocol_disabled", c.protocol_disabled);
+    uint64_t dropped = 0;
+    for (uint64_t d : c.dropped)
+        dropped += d;
+    cv.set("decode_dropped", dropped);
+    v.set("control", std::move(cv));
+    const membership::Stats& s = engine_.stats();
+    Value ev;
+    ev.set("calls_ok", s.ok);
+    ev.set("calls_failed", s.failed);
+    ev.set("group_events", s.events);
+    ev.set("member_events", s.member_events);
+    v.set("engine", std::move(ev));
+    const PublisherStats& p = ctx_.cp->publisher().stats();
+    Value tv;
+    tv.set("published", p.published);
+    tv.set("removed", p.removed);
+    tv.set("refused", p.refused);
+    tv.set("unbound_skipped", p.unbound_skipped);
+    v.set("tables", std::move(tv));
+    return v;
+}
+
+Value Executor::help() {
+    Value v;
+    for (const CommandInfo& c : command_list()) {
+        std::string line(c.usage);
+        if (c.mutates)
+            line += line.empty() ? "(changes state)" : " (changes state)";
+        v.set(c.name, std::move(line));
+    }
+    return v;
+}
+
+// ---- changing -------------------------------------------------------------------------
+
+Value filter_answer(std::string_view command, std::string_view receiver, std::string_view port,
+                    const IpAddr& group, const std::optional<FilterState>& f) {
+    Value v;
+    v.set("ok", command);
+    v.set("receiver", receiver);
+    v.set("port", port);
+    v.set("group", group.to_string());
+    v.set("mode", f ? filter::mode_name(f->mode) : "none");
+    v.set("sources", f ? sources_value(f->sources) : Value::list());
+    return v;
+}
+
+std::optional<IpAddr> parse_addr(std::string_view s) {
+    return IpAddr::parse(s);
+}
+
+Value Executor::membership(std::string_view name, const Args& a) {
+    const bool one_source =
+        name == "join_source" || name == "leave_source" || name == "block" || name == "unblock";
+    const bool set_filter = name == "set_filter";
+    const std::string usage = std::string(name) + " " + std::string(find_command(name)->usage);
+    if (set_filter ? a.pos.size() < 3 : a.pos.size() != (one_source ? 3u : 2u))
+        return error_value("EINVAL", "usage: " + usage);
+    const std::string_view rname = a.pos[0];
+    // Arguments first (as the engine does), so a bad address is EINVAL even for
+    // an unknown receiver.
+    const auto group = parse_addr(a.pos[1]);
+    if (!group)
+        return error_value("EINVAL", quote(a.pos[1]) + " is not an IP address");
+    if (!group->is_multicast())
+        return error_value("EINVAL", group->to_string() + " is not a multicast group");
+    auto check_source = [&](std::string_view text,
+                            std::optional<IpAddr>& out) -> std::optional<Value> {
+        out = parse_addr(text);
+        if (!out)
+            return error_value("EINVAL", "source " + quote(text) + " is not an IP address");
+        if (out->is_multicast() || out->is_unspecified())
+            return error_value("EINVAL",
+                               "source " + out->to_string() + " is not a unicast address");
+        if (out->family() != group->family())
+            return error_value("EINVAL", "source " + out->to_string() + " and group " +
+                                             group->to_string() + " differ in family");
+        return std::nullopt;
+    };
+    std::optional<IpAddr> source;
+    FilterMode mode = FilterMode::include;
+    std::vector<IpAddr> sources;
+    if (one_source) {
+        if (auto e = check_source(a.pos[2], source))
+            return *e;
+    } else if (set_filter) {
+        if (a.pos[2] == "include")
+            mode = FilterMode::include;
+        else if (a.pos[2] == "exclude")
+            mode = FilterMode::exclude;
+        else
+            return error_value("EINVAL", "mode " + quote(a.pos[2]) + ": want include or exclude");
+        for (size_t i = 3; i < a.pos.size(); ++i) {
+            std::optional<IpAddr> s;
+            if (auto e = check_source(a.pos[i], s))
+                return *e;
+            sources.push_back(*s);
+        }
+        if (sources.size() > engine_.limits().max_filter_sources)
+            return error_value("ENOBUFS", std::to_string(sources.size()) + " sources, limit " +
+                                              std::to_string(engine_.limits().max_filter_sources));
+    }
+    const auto rid = engine_.find_receiver(rname);
+    if (!rid)
+        return error_value("ENOENT", "no receiver named " + quote(rname));
+
+    // Which port: port=NAME, the only port, or the one port where the receiver
+    // has this group (for a new membership: where it has any group).
+    const Port* port = nullptr;
+    if (auto pn = a.opt("port")) {
+        port = port_by_name(*pn);
+        if (!port)
+            return error_value("ENXIO", "no port named " + quote(*pn));
+    } else if (ctx_.ports.size() == 1) {
+        port = &ctx_.ports[0];
+    } else {
+        std::set<PortId> with_group, with_any;
+        engine_.for_each_membership(*rid, [&](const membership::MembershipView& m) {
+            with_any.insert(m.port);
+            if (m.group == *group)
+                with_group.insert(m.port);
+        });
+        const bool creating = name == "join" || name == "join_source" || set_filter;
+        const std::set<PortId>& pick = with_group.empty() && creating ? with_any : with_group;
+        if (pick.size() == 1)
+            port = port_by_id(*pick.begin());
+        if (!port) {
+            if (pick.empty() && !creating)
+                return error_value("EADDRNOTAVAIL", std::string(rname) + " is not a member of " +
+                                                        group->to_string() + " on any port");
+            return error_value("EINVAL", "which port? give port=NAME");
+        }
+    }
+
+    const std::string where = group->to_string() + " on " + port->name;
+    const auto before = engine_.get_filter(*rid, port->id, *group);
+    errc e = errc::ok;
+    if (name == "join")
+        e = engine_.join(*rid, port->id, *group);
+    else if (name == "leave")
+        e = engine_.leave(*rid, port->id, *group);
+    else if (name == "join_source")
+        e = engine_.join_source(*rid, port->id, *group, *source);
+    else if (name == "leave_source")
+        e = engine_.leave_source(*rid, port->id, *group, *source);
+    else if (name == "block")
+        e = engine_.block(*rid, port->id, *group, *source);
+    else if (name == "unblock")
+        e = engine_.unblock(*rid, port->id, *group, *source);
+    else
+        e = engine_.set_filter(*rid, port->id, *group, mode, sources);
+
+    if (e != errc::ok) {
+        std::string msg;
+        switch (e) {
+        case errc::addr_in_use:
+            msg = std::string(rname) + " is already a member of " + where;
+            break;
+        case errc::addr_not_avail:
+            if (!before)
+                msg = std::string(rname) + " is not a member of " + where;
+            else if (name == "join_source" || name == "block")
+                msg = "source " + source->to_string() + " is already in the filter of " + where;
+            else
+                msg = "source " + source->to_string() + " is not in the filter of " + where;
+            break;
+        case errc::invalid:
+            msg = before ? std::string(rname) + "'s filter of " + where + " is " +
+                               std::string(filter::mode_name(before->mode))
+                         : "invalid arguments for " + where;
+            break;
+        case errc::no_buffer_space:
+            msg = "source list of " + where + " is full (limit " +
+                  std::to_string(engine_.limits().max_filter_sources) + ")";
+            break;
+        case errc::no_device:
+            msg = "port " + port->name + " is not present";
+            break;
+        default:
+            msg = std::string(name) + " " + where + " failed";
+        }
+        return error_value(errc_name(e), std::move(msg));
+    }
+    const auto after = engine_.get_filter(*rid, port->id, *group);
+    return filter_answer(name, rname, port->name, *group,
+                         after ? std::optional<FilterState>(*after) : std::nullopt);
+}
+
+Value Executor::close_receiver(const Args& a) {
+    if (a.pos.size() != 1)
+        return error_value("EINVAL", "usage: close_receiver RECEIVER");
+    const auto rid = engine_.find_receiver(a.pos[0]);
+    if (!rid)
+        return error_value("ENOENT", "no receiver named " + quote(a.pos[0]));
+    uint64_t n = 0;
+    engine_.for_each_membership(*rid, [&](const membership::MembershipView&) { ++n; });
+    const errc e = engine_.close_receiver(*rid);
+    if (e != errc::ok)
+        return error_value(errc_name(e), "close_receiver " + quote(a.pos[0]) + " failed");
+    Value v;
+    v.set("ok", "close_receiver");
+    v.set("receiver", a.pos[0]);
+    v.set("memberships_left", n);
+    return v;
+}
+
+} // namespace
+
+std::span<const CommandInfo> command_list() {
+    return commands_table;
+}
+
+const CommandInfo* find_command(std::string_view name) {
+    for (const CommandInfo& c : commands_table)
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+Value execute(CommandContext& ctx, std::string_view name, std::string_view params) {
+    if (!ctx.cp)
+        return error_value("ENXIO", "no control plane");
+    return Executor(ctx).run(name, params);
+}
+
+// ---- Mailbox ---------------------------------------------------------------------------
+
+struct Mailbox::Request {
+    enum class State : uint8_t { queued, running, done, withdrawn };
+    std::string name, params;
+    State state = State::queued;
+    Value answer;
+};
+
+Mailbox::Ticket Mailbox::submit(std::string name, std::string params) {
+    auto t = std::make_shared<Request>();
+    t->name = std::move(name);
+    t->params = std::move(params);
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+        t->state = Request::State::done;
+        t->answer = error_value("ESHUTDOWN", "mcfwd is stopping");
+    } else {
+        queue_.push_back(t);
+    }
+    return t;
+}
+
+Value Mailbox::wait(const Ticket& t, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    using S = Request::State;
+    if (!done_.wait_for(lock, timeout, [&] { return t->state == S::done; })) {
+        if (t->state == S::queued) {
+            // Withdrawn: drain() skips it, so the command never runs.
+            t->state = S::withdrawn;
+            return error_value("ETIMEDOUT", "the control lcore did not answer in " +
+                                                std::to_string(timeout.count()) +
+                                                " ms; nothing was changed");
+        }
+        done_.wait(lock, [&] { return t->state == S::done; });
+    }
+    return t->answer;
+}
+
+size_t Mailbox::drain(const Runner& run) {
+    size_t n = 0;
+    for (;;) {
+        Ticket t;
+        {
+            std::lock_guard lock(mutex_);
+            while (!queue_.empty() && queue_.front()->state == Request::State::withdrawn)
+                queue_.pop_front();
+            if (queue_.empty())
+                break;
+            t = std::move(queue_.front());
+            queue_.pop_front();
+            t->state = Request::State::running;
+        }
+        Value answer;
+        try {
+            answer = run(t->name, t->params);
+        } catch (const std::exception& e) { // bad_alloc: the waiter must still wake
+            answer = error_value("ENOMEM", e.what());
+        }
+        {
+            std::lock_guard lock(mutex_);
+            t->answer = std::move(answer);
+            t->state = Request::State::done;
+        }
+        done_.notify_all();
+        ++n;
+    }
+    return n;
+}
+
+void Mailbox::close() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        for (Ticket& t : queue_)
+            if (t->state == Request::State::queued) {
+                t->answer = error_value("ESHUTDOWN", "mcfwd is stopping");
+                t->state = Request::State::done;
+            }
+        queue_.clear();
+    }
+    done_.notify_all();
+}
+
+size_t Mailbox::pending() const {
+    std::lock_guard lock(mutex_);
+    size_t n = 0;
+    for (const Ticket& t : queue_)
+        n += t->state == Request::State::queued;
+    return n;
+}
+
+} // namespace mcfwd::control

@@ -1,0 +1,547 @@
+// Telemetry commands against a real control plane (two simulated ports): every
+// command, every error code, bad parameters, "an error changes nothing", and the
+// mailbox between telemetry threads and the control lcore.
+#include "control/commands.hpp"
+#include "simnic/sim_nic.hpp"
+#include "table/qsbr.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace mcfwd::control {
+namespace {
+
+IpAddr ip(const char* s) {
+    return *IpAddr::parse(s);
+}
+
+struct Rig {
+    explicit Rig(membership::Limits limits = {})
+        : reclaimer(qsbr), up_table(reclaimer), side_table(reclaimer), cp(limits, clock, rng) {
+        add(0, "uplink", up_nic, up_table, "02:00:00:00:00:10");
+        add(3, "side", side_nic, side_table, "02:00:00:00:00:13");
+        a = *cp.engine().open_receiver("feedA");
+        b = *cp.engine().open_receiver("feedB");
+        cp.publisher().bind_receiver(a, 0);
+        cp.publisher().bind_receiver(b, 1);
+        ctx.cp = &cp;
+        ctx.clock = &clock;
+        ctx.ports = {{"uplink", 0}, {"side", 3}};
+        ctx.outlet_of = [this](membership::ReceiverId r) -> std::optional<table::OutletId> {
+            if (r == a)
+                return 0;
+            if (r == b)
+                return 1;
+            return std::nullopt;
+        };
+        ctx.delivered = [](table::OutletId o) { return uint64_t(100 + o); };
+    }
+    void add(PortId id, const char* name, simnic::SimNic& nic, table::PortTable& t,
+             const char* mac) {
+        PortSetup s;
+        s.id = id;
+        s.name = name;
+        s.driver = &nic;
+        s.table = &t;
+        s.frame.src_mac = *addr::MacAddr::parse(mac);
+        s.frame.ipv4_src = ip("192.0.2.10");
+        s.frame.ipv6_src = ip("fe80::10");
+        s.transmit = [this](std::span<const uint8_t>) { ++frames_sent; };
+        EXPECT_EQ(cp.add_port(s), errc::ok);
+    }
+    Value run(std::string_view name, std::string_view params = "") {
+        return execute(ctx, name, params);
+    }
+    // Everything a command could change, as text: merged groups with host state,
+    // receivers' filters, NIC filters, frames on the wire.
+    std::string state() {
+        return run("groups", "limit=200").to_json() + run("receivers").to_json() +
+               run("ports").to_json() + std::to_string(frames_sent) + "/" +
+               std::to_string(up_nic.table().size()) + "/" +
+               std::to_string(side_nic.table().size());
+    }
+
+    VirtualClock clock;
+    SplitMix rng{3};
+    simnic::SimNic up_nic{16}, side_nic{16};
+    table::Qsbr qsbr{1};
+    table::QsbrReclaimer reclaimer;
+    table::PortTable up_table, side_table;
+    ControlPlane cp;
+    CommandContext ctx;
+    membership::ReceiverId a{}, b{};
+    size_t frames_sent = 0;
+};
+
+std::string err(const Value& v) {
+    const Value* e = v.find("error");
+    return e ? e->as_string() : "";
+}
+std::string str(const Value& v, std::string_view key) {
+    const Value* e = v.find(key);
+    return e && e->kind() == Value::Kind::string ? e->as_string() : "<missing>";
+}
+uint64_t num(const Value& v, std::string_view key) {
+    const Value* e = v.find(key);
+    return e && e->kind() == Value::Kind::uint ? e->as_uint() : ~uint64_t(0);
+}
+
+// ---- Value ----------------------------------------------------------------------------
+
+TEST(CommandValue, JsonEscapesAndKeepsKeyOrder) {
+    Value v;
+    v.set("b", uint64_t(1));
+    v.set("a", "x\"y\\z\n");
+    Value l = Value::list();
+    l.push(int64_t(-2));
+    l.push("s");
+    v.set("l", std::move(l));
+    v.set("b", uint64_t(2)); // replaces in place
+    EXPECT_EQ(v.to_json(), R"({"b":2,"a":"x\"y\\z\n","l":[-2,"s"]})");
+}
+
+TEST(CommandValue, ErrorMessagesStayUnderTelemetryStringLimit) {
+    Value e = error_value("EINVAL", std::string(500, 'x'));
+    EXPECT_TRUE(is_error(e));
+    EXPECT_LT(str(e, "message").size(), 128u);
+}
+
+// ---- listing ---------------------------------------------------------------------------
+
+TEST(Commands, HelpListsEveryCommand) {
+    Rig rig;
+    Value h = rig.run("help");
+    for (const CommandInfo& c : command_list())
+        EXPECT_NE(h.find(c.name), nullptr) << c.name;
+    EXPECT_EQ(command_list().size(), 13u);
+}
+
+TEST(Commands, PortsShowNicFilterAndHostEngines) {
+    Rig rig;
+    ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip("232.1.1.1")), errc::ok);
+    Value v = rig.run("ports");
+    ASSERT_EQ(v.find("ports")->size(), 2u);
+    const Value& up = v.find("ports")->items()[0];
+    EXPECT_EQ(str(up, "name"), "uplink");
+    EXPECT_EQ(num(up, "groups"), 1u);
+    EXPECT_EQ(num(up, "up"), 1u);
+    const Value* nic = up.find("nic");
+    ASSERT_NE(nic, nullptr);
+    EXPECT_EQ(num(*nic, "macs_programmed"), 1u);
+    EXPECT_EQ(nic->find("programmed")->items()[0].as_string(), "01:00:5e:01:01:01");
+    EXPECT_EQ(num(*nic, "allmulti"), 0u);
+    EXPECT_EQ(str(*nic, "allmulti_reason"), "none");
+    EXPECT_EQ(num(*up.find("igmp"), "compat_version"), 3u);
+    EXPECT_EQ(num(*up.find("mld"), "compat_version"), 2u);
+    EXPECT_GE(num(*up.find("reports"), "frames"), 1u);
+
+    Value one = rig.run("ports", "side");
+    ASSERT_EQ(one.find("ports")->size(), 1u);
+    EXPECT_EQ(str(one.find("ports")->items()[0], "name"), "side");
+    EXPECT_EQ(err(rig.run("ports", "nope")), "ENXIO");
+    EXPECT_EQ(err(rig.run("ports", "uplink side")), "EINVAL");
+}
+
+TEST(Commands, PortsShowAllmulticastAndWhy) {
+    Rig rig;
+    ASSERT_EQ(rig.cp.engine().join_all(3), errc::ok);
+    Value v = rig.run("ports", "side");
+    const Value& nic = *v.find("ports")->items()[0].find("nic");
+    EXPECT_EQ(num(nic, "allmulti"), 1u);
+    EXPECT_EQ(str(nic, "allmulti_reason"), "forced");
+}
+
+TEST(Commands, GroupsShowMergedFilterMembersAndPendingReports) {
+    Rig rig;
+    auto& e = rig.cp.engine();
+    ASSERT_EQ(e.join_source(rig.a, 0, ip("232.1.1.1"), ip("10.0.0.1")), errc::ok);
+    ASSERT_EQ(e.join_source(rig.b, 0, ip("232.1.1.1"), ip("10.0.0.2")), errc::ok);
+    Value v = rig.run("groups", "uplink");
+    EXPECT_EQ(num(v, "total"), 1u);
+    const Value& g = v.find("groups")->items()[0];
+    EXPECT_EQ(str(g, "group"), "232.1.1.1");
+    EXPECT_EQ(str(g, "mode"), "include");
+    EXPECT_EQ(g.find("sources")->to_json(), R"(["10.0.0.1","10.0.0.2"])");
+    EXPECT_EQ(num(g, "refcount"), 2u);
+    EXPECT_EQ(g.find("members")->to_json(), R"(["feedA","feedB"])");
+    const Value& h = *g.find("host");
+    EXPECT_EQ(str(h, "protocol"), "igmp");
+    EXPECT_EQ(num(h, "compat_version"), 3u);
+    // RFC 3376 §5.1: the state change is retransmitted [Robustness Variable] - 1 more times.
+    EXPECT_GE(num(h, "pending_reports"), 1u);
+    EXPECT_NE(h.find("retransmit_ms"), nullptr);
+    // Once every retransmission went out nothing is pending and no timer is shown.
+    for (int i = 0; i < 50 && !rig.cp.idle(); ++i) {
+        rig.clock.set(std::max(rig.clock.now(), rig.cp.poll()));
+        rig.cp.poll();
+    }
+    const Value settled = rig.run("groups", "uplink").find("groups")->items()[0];
+    EXPECT_EQ(num(*settled.find("host"), "pending_reports"), 0u);
+    EXPECT_EQ(settled.find("host")->find("retransmit_ms"), nullptr);
+}
+
+TEST(Commands, GroupsAreOrderedAndPaged) {
+    Rig rig;
+    for (int i = 5; i >= 1; --i) {
+        std::string g = "239.0.0." + std::to_string(i);
+        ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip(g.c_str())), errc::ok);
+    }
+    ASSERT_EQ(rig.cp.engine().join(rig.b, 3, ip("ff3e::1")), errc::ok);
+    Value all = rig.run("groups");
+    EXPECT_EQ(num(all, "total"), 6u);
+    EXPECT_EQ(str(all.find("groups")->items()[0], "group"), "239.0.0.1");
+    EXPECT_EQ(str(all.find("groups")->items()[5], "port"), "side");
+    EXPECT_EQ(str(*all.find("groups")->items()[5].find("host"), "protocol"), "mld");
+    EXPECT_EQ(all.find("next"), nullptr);
+    Value page = rig.run("groups", "start=2,limit=2");
+    ASSERT_EQ(page.find("groups")->size(), 2u);
+    EXPECT_EQ(str(page.find("groups")->items()[0], "group"), "239.0.0.3");
+    EXPECT_EQ(num(page, "next"), 4u);
+    EXPECT_EQ(rig.run("groups", "start=99").find("groups")->size(), 0u);
+    EXPECT_EQ(err(rig.run("groups", "limit=0")), "EINVAL");
+    EXPECT_EQ(err(rig.run("groups", "limit=201")), "EINVAL");
+    EXPECT_EQ(err(rig.run("groups", "start=-1")), "EINVAL");
+    EXPECT_EQ(err(rig.run("groups", "start=1x")), "EINVAL");
+    EXPECT_EQ(err(rig.run("groups", "nope")), "ENXIO");
+}
+
+TEST(Commands, ReceiversShowMembershipsAndOutletCounters) {
+    Rig rig;
+    ASSERT_EQ(rig.cp.engine().join(rig.a, 3, ip("239.1.1.1")), errc::ok);
+    ASSERT_EQ(rig.cp.engine().block(rig.a, 3, ip("239.1.1.1"), ip("10.0.0.9")), errc::ok);
+    ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip("239.1.1.2")), errc::ok);
+    Value v = rig.run("receivers", "feedA");
+    ASSERT_EQ(v.find("receivers")->size(), 1u);
+    const Value& r = v.find("receivers")->items()[0];
+    EXPECT_EQ(str(r, "name"), "feedA");
+    EXPECT_EQ(num(r, "outlet"), 0u);
+    EXPECT_EQ(num(r, "delivered"), 100u);
+    const Value& ms = *r.find("memberships");
+    ASSERT_EQ(ms.size(), 2u);
+    EXPECT_EQ(str(ms.items()[0], "port"), "uplink"); // configuration order
+    EXPECT_EQ(str(ms.items()[1], "mode"), "exclude");
+    EXPECT_EQ(ms.items()[1].find("sources")->to_json(), R"(["10.0.0.9"])");
+    EXPECT_EQ(num(ms.items()[1], "attached"), 1u);
+    EXPECT_EQ(num(rig.run("receivers"), "total"), 2u);
+    EXPECT_EQ(err(rig.run("receivers", "nobody")), "ENOENT");
+}
+
+TEST(Commands, StatsShowControlEngineAndTableCounters) {
+    Rig rig;
+    const Value s0 = rig.run("stats");
+    ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip("239.1.1.1")), errc::ok);
+    rig.run("leave", "feedB 239.1.1.1 port=uplink"); // fails: counted
+    Value s = rig.run("stats");
+    EXPECT_EQ(num(*s.find("engine"), "calls_ok"), num(*s0.find("engine"), "calls_ok") + 1);
+    EXPECT_EQ(num(*s.find("engine"), "calls_failed"), num(*s0.find("engine"), "calls_failed") + 1);
+    EXPECT_EQ(num(*s.find("tables"), "published"), 1u);
+    EXPECT_EQ(num(*s.find("control"), "frames"), 0u);
+    EXPECT_EQ(err(rig.run("stats", "x")), "EINVAL");
+}
+
+// ---- mutations ---------------------------------------------------------------------------
+
+TEST(Commands, JoinAnswersTheNewFilterAndProgramsEverything) {
+    Rig rig;
+    Value v = rig.run("join", "feedA 232.1.1.1 port=uplink");
+    EXPECT_EQ(v.to_json(), R"({"ok":"join","receiver":"feedA","port":"uplink",)"
+                           R"("group":"232.1.1.1","mode":"exclude","sources":[]})");
+    EXPECT_EQ(rig.up_nic.table().size(), 1u);
+    EXPECT_NE(rig.up_table.lookup(ip("232.1.1.1")), nullptr);
+    EXPECT_GE(rig.frames_sent, 1u);
+}
+
+TEST(Commands, EveryMutationWorks) {
+    Rig rig;
+    struct Step {
+        const char* cmd;
+        const char* params;
+        const char* mode;
+        const char* sources;
+    };
+    const Step steps[] = {
+        {"join_source", "feedA 232.1.1.1 10.0.0.1", "include", R"(["10.0.0.1"])"},
+        {"join_source", "feedA,232.1.1.1,10.0.0.2", "include", R"(["10.0.0.1","10.0.0.2"])"},
+        {"leave_source", "feedA 232.1.1.1 10.0.0.1", "include", R"(["10.0.0.2"])"},
+        {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.3,10.0.0.4", "exclude",
+         R"(["10.0.0.3","10.0.0.4"])"},
+        {"unblock", "feedA 232.1.1.1 10.0.0.3", "exclude", R"(["10.0.0.4"])"},
+        {"block", "feedA 232.1.1.1 10.0.0.5", "exclude", R"(["10.0.0.4","10.0.0.5"])"},
+        {"leave", "feedA 232.1.1.1", "none", "[]"},
+        {"join", "feedA ff3e::8000:1 port=side", "exclude", "[]"},
+        {"set_filter", "feedA ff3e::8000:1 include 2001:db8::1", "include", R"(["2001:db8::1"])"},
+        {"leave_source", "feedA ff3e::8000:1 2001:db8::1", "none", "[]"},
+        {"set_filter", "feedA 232.1.1.1 include port=uplink", "none", "[]"},
+    };
+    for (const Step& s : steps) {
+        // The first steps name no port: feedA has no membership and there are two
+        // ports, so they need port=; give it unless the step names one.
+        std::string params = s.params;
+        if (params.find("port=") == std::string::npos &&
+            std::string(s.params).find("ff3e") == std::string::npos)
+            params += " port=uplink";
+        Value v = rig.run(s.cmd, params);
+        ASSERT_FALSE(is_error(v)) << s.cmd << " " << params << ": " << v.to_json();
+        EXPECT_EQ(str(v, "ok"), s.cmd);
+        EXPECT_EQ(str(v, "mode"), s.mode) << s.cmd << " " << params;
+        EXPECT_EQ(v.find("sources")->to_json(), s.sources) << s.cmd << " " << params;
+    }
+    EXPECT_EQ(num(rig.run("groups"), "total"), 0u);
+}
+
+TEST(Commands, PortIsInferredFromTheReceiversMemberships) {
+    Rig rig;
+    // No membership, two ports: ambiguous.
+    EXPECT_EQ(err(rig.run("join", "feedA 232.1.1.1")), "EINVAL");
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 232.1.1.1 port=side")));
+    // The receiver's only port is used for a new group and for this group.
+    EXPECT_EQ(str(rig.run("join", "feedA 232.1.1.2"), "port"), "side");
+    EXPECT_EQ(str(rig.run("block", "feedA 232.1.1.1 10.0.0.1"), "port"), "side");
+    // The same group on two ports: ambiguous again.
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 232.1.1.1 port=uplink")));
+    EXPECT_EQ(err(rig.run("leave", "feedA 232.1.1.1")), "EINVAL");
+    // Not a member anywhere.
+    EXPECT_EQ(err(rig.run("leave", "feedA 232.9.9.9")), "EADDRNOTAVAIL");
+    EXPECT_FALSE(is_error(rig.run("leave", "feedA 232.1.1.1 port=uplink")));
+}
+
+TEST(Commands, SinglePortNeedsNoPortOption) {
+    Rig rig;
+    rig.ctx.ports.pop_back();
+    EXPECT_EQ(str(rig.run("join", "feedB 239.2.2.2"), "port"), "uplink");
+}
+
+TEST(Commands, CloseReceiverLeavesEverything) {
+    Rig rig;
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 239.1.1.1 port=uplink")));
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 239.1.1.1 port=side")));
+    Value v = rig.run("close_receiver", "feedA");
+    EXPECT_EQ(str(v, "ok"), "close_receiver");
+    EXPECT_EQ(num(v, "memberships_left"), 2u);
+    EXPECT_EQ(num(rig.run("groups"), "total"), 0u);
+    EXPECT_EQ(rig.up_table.lookup(ip("239.1.1.1")), nullptr);
+    EXPECT_EQ(err(rig.run("close_receiver", "feedA")), "ENOENT");
+    EXPECT_EQ(err(rig.run("close_receiver", "")), "EINVAL");
+    EXPECT_EQ(err(rig.run("close_receiver", "feedB port=uplink")), "EINVAL");
+}
+
+// ---- errors: each code, and nothing changes ----------------------------------------------
+
+struct BadCase {
+    const char* cmd;
+    const char* params;
+    const char* code;
+};
+
+// Preloaded state: feedA INCLUDE {10.0.0.1} on uplink 232.1.1.1, feedB EXCLUDE {} on
+// side 239.1.1.1 and uplink 239.1.1.1.
+void preload(Rig& rig) {
+    auto& e = rig.cp.engine();
+    ASSERT_EQ(e.join_source(rig.a, 0, ip("232.1.1.1"), ip("10.0.0.1")), errc::ok);
+    ASSERT_EQ(e.join(rig.b, 3, ip("239.1.1.1")), errc::ok);
+    ASSERT_EQ(e.join(rig.b, 0, ip("239.1.1.1")), errc::ok);
+}
+
+const BadCase bad_cases[] = {
+    // EADDRINUSE: a second any-source join.
+    {"join", "feedB 239.1.1.1 port=side", "EADDRINUSE"},
+    // EADDRNOTAVAIL: no membership, source present / absent.
+    {"leave", "feedA 239.9.9.9 port=uplink", "EADDRNOTAVAIL"},
+    {"leave", "feedA 239.9.9.9", "EADDRNOTAVAIL"},
+    {"block", "feedA 239.9.9.9 10.0.0.1 port=uplink", "EADDRNOTAVAIL"},
+    {"join_source", "feedA 232.1.1.1 10.0.0.1", "EADDRNOTAVAIL"},
+    {"leave_source", "feedA 232.1.1.1 10.0.0.7", "EADDRNOTAVAIL"},
+    {"unblock", "feedB 239.1.1.1 10.0.0.7 port=side", "EADDRNOTAVAIL"},
+    // EINVAL: filter mode mismatch of a one-source call.
+    {"block", "feedA 232.1.1.1 10.0.0.2", "EINVAL"},
+    {"join_source", "feedB 239.1.1.1 10.0.0.2 port=side", "EINVAL"},
+    // EINVAL: addresses.
+    {"join", "feedA 10.0.0.1 port=uplink", "EINVAL"},
+    {"join", "feedA 232.1.1.300 port=uplink", "EINVAL"},
+    {"join", "feedA not-an-address port=uplink", "EINVAL"},
+    {"join_source", "feedA 232.1.1.1 232.0.0.5", "EINVAL"},
+    {"join_source", "feedA 232.1.1.1 0.0.0.0", "EINVAL"},
+    {"join_source", "feedA 232.1.1.1 2001:db8::1", "EINVAL"},
+    {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.1,ff02::1", "EINVAL"},
+    {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.2,bogus", "EINVAL"},
+    // EINVAL: mode, arity, options, syntax.
+    {"set_filter", "feedA 232.1.1.1 allow 10.0.0.1", "EINVAL"},
+    {"set_filter", "feedA 232.1.1.1", "EINVAL"},
+    {"join", "feedA", "EINVAL"},
+    {"join", "", "EINVAL"},
+    {"join", "feedA 232.1.1.2 232.1.1.3 port=uplink", "EINVAL"},
+    {"join_source", "feedA 232.1.1.1", "EINVAL"},
+    {"join", "feedA 232.1.1.2 colour=blue", "EINVAL"},
+    {"join", "feedA 232.1.1.2 port=uplink port=side", "EINVAL"},
+    {"join", "feedA 232.1.1.2 port=", "EINVAL"},
+    {"join", "feedA port=uplink 232.1.1.2", "EINVAL"},
+    {"join", "feedA\x01 232.1.1.2", "EINVAL"},
+    {"join", "feedA 232.1.1.2 port=uplink\xff", "EINVAL"},
+    {"join", "feedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 232.1.1.2",
+     "EINVAL"},
+    {"join", "feedB 232.1.1.2", "EINVAL"}, // ambiguous port: feedB is on both
+    {"frobnicate", "feedA", "EINVAL"},
+    // ENOBUFS: more sources than the filter limit (4 in this rig).
+    {"set_filter", "feedA 232.1.1.1 include 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5",
+     "ENOBUFS"},
+    // ENXIO: unknown port.
+    {"join", "feedA 232.1.1.2 port=nope", "ENXIO"},
+    // ENOENT: unknown receiver (the addresses are fine).
+    {"join", "nobody 232.1.1.2 port=uplink", "ENOENT"},
+    {"set_filter", "nobody 232.1.1.2 include 10.0.0.1 port=uplink", "ENOENT"},
+};
+
+TEST(CommandErrors, EachBadCommandAnswersItsCodeAndChangesNothing) {
+    Rig rig(membership::Limits{4, 64});
+    preload(rig);
+    for (const BadCase& c : bad_cases) {
+        const std::string before = rig.state();
+        Value v = rig.run(c.cmd, c.params);
+        EXPECT_EQ(err(v), c.code) << c.cmd << " " << c.params << ": " << v.to_json();
+        EXPECT_FALSE(str(v, "message").empty()) << c.cmd << " " << c.params;
+        EXPECT_EQ(rig.state(), before) << c.cmd << " " << c.params;
+    }
+}
+
+TEST(CommandErrors, SourceListFullIsEnobufsAndChangesNothing) {
+    Rig rig(membership::Limits{2, 64});
+    ASSERT_FALSE(is_error(rig.run("set_filter", "feedA 232.1.1.1 include 10.0.0.1 10.0.0.2 "
+                                                "port=uplink")));
+    const std::string before = rig.state();
+    EXPECT_EQ(err(rig.run("join_source", "feedA 232.1.1.1 10.0.0.3")), "ENOBUFS");
+    EXPECT_EQ(rig.state(), before);
+}
+
+TEST(CommandErrors, RemovedPortIsEnxio) {
+    Rig rig;
+    ASSERT_EQ(rig.cp.engine().remove_port(3), errc::ok);
+    EXPECT_EQ(err(rig.run("join", "feedA 232.1.1.1 port=side")), "ENXIO");
+}
+
+TEST(CommandErrors, ReadOnlyRefusesEveryMutationAndStillReads) {
+    Rig rig;
+    preload(rig);
+    rig.ctx.read_only = true;
+    const std::string before = rig.state();
+    for (const CommandInfo& c : command_list()) {
+        Value v = rig.run(c.name, "feedA 232.1.1.1 port=uplink");
+        if (c.mutates) {
+            EXPECT_EQ(err(v), "EPERM") << c.name;
+        } else {
+            EXPECT_NE(err(v), "EPERM") << c.name;
+        }
+    }
+    EXPECT_EQ(rig.state(), before);
+    EXPECT_FALSE(is_error(rig.run("groups")));
+}
+
+TEST(CommandErrors, GarbageParametersNeverCrashNorChangeState) {
+    Rig rig;
+    preload(rig);
+    const std::string before = rig.state();
+    const std::string junk[] = {std::string(5000, 'a'),
+                                ",,,,",
+                                "   ",
+                                "=",
+                                "==",
+                                "port==x",
+                                "a=b=c",
+                                ":::",
+                                std::string("feedA\0 232.1.1.1", 16),
+                                "feedA 232.1.1.1 x y z w v" + std::string(300, ','),
+                                "feedA ::ffff:232.1.1.1 include 10.0.0.1 x",
+                                std::string(64, 'z') + " 232.1.1.1",
+                                "\xc3\xa9 232.1.1.1"};
+    for (const CommandInfo& c : command_list())
+        for (const std::string& j : junk) {
+            Value v = rig.run(c.name, j);
+            if (c.mutates) {
+                EXPECT_TRUE(is_error(v)) << c.name << " '" << j << "': " << v.to_json();
+            }
+        }
+    EXPECT_EQ(rig.state(), before);
+}
+
+TEST(Commands, V4MappedSpellingIsTheSameGroup) {
+    Rig rig;
+    preload(rig);
+    Value v = rig.run("leave_source", "feedA ::ffff:232.1.1.1 ::ffff:10.0.0.1");
+    EXPECT_EQ(str(v, "group"), "232.1.1.1");
+    EXPECT_EQ(str(v, "mode"), "none");
+}
+
+// ---- mailbox -------------------------------------------------------------------------------
+
+TEST(CommandMailbox, ControlLcoreRunsRequestsAndWakesTheWaiter) {
+    Mailbox mb;
+    auto t = mb.submit("join", "feedA 232.1.1.1");
+    EXPECT_EQ(mb.pending(), 1u);
+    std::thread control([&] {
+        EXPECT_EQ(mb.drain([](std::string_view n, std::string_view p) {
+            Value v;
+            v.set("ok", std::string(n) + ":" + std::string(p));
+            return v;
+        }),
+                  1u);
+    });
+    Value v = mb.wait(t, std::chrono::seconds(5));
+    control.join();
+    EXPECT_EQ(str(v, "ok"), "join:feedA 232.1.1.1");
+    EXPECT_EQ(mb.pending(), 0u);
+}
+
+TEST(CommandMailbox, TimeoutWithdrawsTheRequestSoItNeverRuns) {
+    Mailbox mb;
+    auto t = mb.submit("join", "x");
+    Value v = mb.wait(t, std::chrono::milliseconds(20));
+    EXPECT_EQ(err(v), "ETIMEDOUT");
+    int ran = 0;
+    EXPECT_EQ(mb.drain([&](std::string_view, std::string_view) {
+        ++ran;
+        return Value();
+    }),
+              0u);
+    EXPECT_EQ(ran, 0);
+}
+
+TEST(CommandMailbox, CloseAnswersQueuedAndLaterRequestsWithEshutdown) {
+    Mailbox mb;
+    auto queued = mb.submit("groups", "");
+    mb.close();
+    EXPECT_EQ(err(mb.wait(queued, std::chrono::milliseconds(1))), "ESHUTDOWN");
+    auto later = mb.submit("groups", "");
+    EXPECT_EQ(err(mb.wait(later, std::chrono::milliseconds(1))), "ESHUTDOWN");
+}
+
+TEST(CommandMailbox, ManyClientThreadsEachGetTheirOwnAnswer) {
+    Rig rig;
+    Mailbox mb;
+    std::atomic<bool> stop{false};
+    std::thread control([&] {
+        while (!stop.load())
+            mb.drain([&](std::string_view n, std::string_view p) { return rig.run(n, p); });
+    });
+    std::vector<std::thread> clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 8; ++i)
+        clients.emplace_back([&, i] {
+            for (int k = 0; k < 20; ++k) {
+                std::string g = "239.0." + std::to_string(i) + "." + std::to_string(k + 1);
+                auto t = mb.submit("join", "feedA " + g + " port=uplink");
+                Value v = mb.wait(t, std::chrono::seconds(10));
+                if (str(v, "group") == g)
+                    ++ok;
+            }
+        });
+    for (auto& c : clients)
+        c.join();
+    stop.store(true);
+    control.join();
+    EXPECT_EQ(ok.load(), 160);
+    EXPECT_EQ(num(rig.run("groups"), "total"), 160u);
+}
+
+} // namespace
+} // namespace mcfwd::control
