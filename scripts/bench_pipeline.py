@@ -7,8 +7,9 @@ received packets, lets it warm up, then reads that port's rte_eth_stats
 seconds. The rate is the median of the one-second rates, so startup, the
 warm-up and the shutdown are never counted, and every application (mcfwd,
 dpdk-testpmd, examples/ipv4_multicast) is measured the same way from outside.
-Then the application gets SIGINT (SIGKILL after 30 s) and its runtime directory
-/var/run/dpdk/PREFIX is removed.
+Then the application gets SIGTERM (SIGKILL after 30 s; not SIGINT, which a
+shell ignores in its background jobs and the example does not handle) and its
+runtime directory /var/run/dpdk/PREFIX is removed.
 
 Prints one JSON object: {"name", "mpps" (median), "best" (the fastest second:
 the least disturbed by other tenants of a shared machine), "samples" (each
@@ -80,7 +81,7 @@ def main():
         return result
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
