@@ -15,6 +15,7 @@
 #include "ethdev/port.hpp"
 #include "ethdev/rcu.hpp"
 #include "ethdev/tsc_clock.hpp"
+#include "telemetry.hpp"
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -128,6 +129,7 @@ private:
     std::vector<std::unique_ptr<Lcore>> lcores_;
     std::atomic<bool> stop_{false};
     bool launched_ = false;
+    std::unique_ptr<Telemetry> telemetry_; // last: gone before the counters it reads
 };
 
 void Runtime::make_pool() {
@@ -392,6 +394,7 @@ void Runtime::control_loop() {
         }
         if (check_links)
             last_link_check = now;
+        telemetry_->poll();
         cp_->poll();
         reclaimer_->reclaim();
         // --idle-exit: stop once the ports have been quiet that long (a replayed
@@ -412,6 +415,7 @@ void Runtime::control_loop() {
 void Runtime::shutdown() {
     // Leave every group on the wire while the ports still run (RFC 3376 §5.1:
     // TO_IN {} / leave, Robustness copies), then stop the data path.
+    telemetry_->stop(); // no more requests: the leaves below are the last changes
     cp_->leave_all();
     cp_->poll();
     stop_.store(true, std::memory_order_relaxed);
@@ -462,6 +466,16 @@ int Runtime::run() {
     make_pool();
     open_ports();
     make_outlets_and_receivers();
+    { // Telemetry commands (docs/TELEMETRY.md), served in control_loop.
+        TelemetrySetup t{cp_.get(), &clock_, cfg_.telemetry.read_only, {}, receivers_, {}, {}};
+        for (PortRuntime& pr : ports_)
+            t.ports.push_back({pr.cfg->name, pr.port->port_id()});
+        for (const config::Receiver& rc : cfg_.receivers)
+            t.receiver_names.push_back(rc.name);
+        for (auto& l : lcores_)
+            t.lcores.push_back(&l->ctx.counters);
+        telemetry_ = std::make_unique<Telemetry>(std::move(t));
+    }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     start_lcores();

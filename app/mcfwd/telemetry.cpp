@@ -1,0 +1,279 @@
+#include "telemetry.hpp"
+
+#include <rte_telemetry.h>
+
+#include <cctype>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+namespace mcfwd::app {
+
+using control::Value;
+
+struct Telemetry::Service {
+    std::shared_ptr<control::Mailbox> mailbox = std::make_shared<control::Mailbox>();
+    // Readers: handlers summing counters; writer: stop() detaching them.
+    std::shared_mutex counters_mutex;
+    std::vector<const dataplane::LcoreCounters*> lcores;
+    std::vector<std::string> outlet_names; // by outlet id
+};
+
+namespace {
+
+constexpr std::string_view prefix = "/mcfwd/";
+
+std::mutex g_mutex; // guards g_service (the pointer, not the service)
+std::shared_ptr<Telemetry::Service> g_service;
+
+std::shared_ptr<Telemetry::Service> current() {
+    std::lock_guard lock(g_mutex);
+    return g_service;
+}
+
+// A forwarding lcore's counters, read while it increments them: every field is
+// an aligned uint64_t, loaded relaxed (no tearing on 64-bit targets; a total one
+// burst stale is fine).
+dataplane::LcoreCounters load_relaxed(const dataplane::LcoreCounters& c) {
+    static_assert(sizeof(dataplane::LcoreCounters) % sizeof(uint64_t) == 0);
+    constexpr size_t words = sizeof(dataplane::LcoreCounters) / sizeof(uint64_t);
+    uint64_t tmp[words];
+    const auto* src = reinterpret_cast<const uint64_t*>(&c);
+    for (size_t i = 0; i < words; ++i)
+        tmp[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    dataplane::LcoreCounters out;
+    std::memcpy(static_cast<void*>(&out), tmp, sizeof(out));
+    return out;
+}
+
+dataplane::LcoreCounters sum_relaxed(const std::vector<const dataplane::LcoreCounters*>& lcores) {
+    std::vector<dataplane::LcoreCounters> per;
+    per.reserve(lcores.size());
+    for (const auto* c : lcores)
+        per.push_back(load_relaxed(*c));
+    return dataplane::sum(per);
+}
+
+// ---- Value -> rte_tel_data ----------------------------------------------------------------
+// DPDK 22.11 (measured): keys must be [A-Za-z0-9_/]; dicts nest; an array holds
+// scalars only (an array of dicts is refused), at most 512 of them; a dict at most
+// 256 entries; strings are cut at 127 bytes; the whole answer at 16 KiB. A list
+// of objects therefore becomes a dict keyed "0", "1", ...
+
+constexpr size_t max_dict = RTE_TEL_MAX_DICT_ENTRIES;
+constexpr size_t max_array = RTE_TEL_MAX_ARRAY_ENTRIES;
+constexpr size_t max_json = 16384 - 256; // room for the {"/mcfwd/cmd": ...} envelope
+
+std::string tel_key(std::string_view k) {
+    std::string out(k.substr(0, RTE_TEL_MAX_STRING_LEN - 1));
+    for (char& c : out)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '/'))
+            c = '_';
+    return out.empty() ? "_" : out;
+}
+
+bool fits(const Value& v) {
+    if (v.is_object() || v.is_list()) {
+        bool scalars = true;
+        for (const Value& i : v.items()) {
+            if (!fits(i))
+                return false;
+            scalars &= i.is_scalar();
+        }
+        const size_t limit = v.is_list() && scalars ? max_array : max_dict;
+        return v.size() <= limit;
+    }
+    return true;
+}
+
+std::string scalar_text(const Value& v) {
+    switch (v.kind()) {
+    case Value::Kind::uint:
+        return std::to_string(v.as_uint());
+    case Value::Kind::sint:
+        return std::to_string(v.as_int());
+    default:
+        return v.as_string();
+    }
+}
+
+void fill_dict(rte_tel_data* d, const Value& obj);
+
+void add_to_dict(rte_tel_data* d, const std::string& key, const Value& v) {
+    switch (v.kind()) {
+    case Value::Kind::uint:
+        rte_tel_data_add_dict_u64(d, key.c_str(), v.as_uint());
+        return;
+    case Value::Kind::sint:
+        if (v.as_int() >= INT32_MIN && v.as_int() <= INT32_MAX)
+            rte_tel_data_add_dict_int(d, key.c_str(), int(v.as_int()));
+        else
+            rte_tel_data_add_dict_string(d, key.c_str(), scalar_text(v).c_str());
+        return;
+    case Value::Kind::string:
+        rte_tel_data_add_dict_string(d, key.c_str(), v.as_string().c_str());
+        return;
+    case Value::Kind::object:
+    case Value::Kind::list:
+        break;
+    }
+    rte_tel_data* child = rte_tel_data_alloc();
+    if (!child)
+        return;
+    bool scalars = true, all_uint = true;
+    for (const Value& i : v.items()) {
+        scalars &= i.is_scalar();
+        all_uint &= i.kind() == Value::Kind::uint;
+    }
+    if (v.is_list() && scalars) {
+        rte_tel_data_start_array(child, all_uint ? RTE_TEL_U64_VAL : RTE_TEL_STRING_VAL);
+        for (const Value& i : v.items()) {
+            if (all_uint)
+                rte_tel_data_add_array_u64(child, i.as_uint());
+            else
+                rte_tel_data_add_array_string(child, scalar_text(i).c_str());
+        }
+    } else if (v.is_list()) {
+        rte_tel_data_start_dict(child);
+        for (size_t n = 0; n < v.size(); ++n)
+            add_to_dict(child, std::to_string(n), v.items()[n]);
+    } else {
+        fill_dict(child, v);
+    }
+    if (rte_tel_data_add_dict_container(d, key.c_str(), child, 0) != 0)
+        rte_tel_data_free(child);
+}
+
+void fill_dict(rte_tel_data* d, const Value& obj) {
+    rte_tel_data_start_dict(d);
+    for (size_t i = 0; i < obj.size(); ++i)
+        add_to_dict(d, tel_key(obj.keys()[i]), obj.items()[i]);
+}
+
+void answer(rte_tel_data* d, const Value& v) {
+    if (!v.is_object() || !fits(v) || v.to_json().size() > max_json) {
+        fill_dict(d, control::error_value("E2BIG", "the answer exceeds DPDK telemetry's limits "
+                                                   "(16 KiB, 256 keys): use start= and limit="));
+        return;
+    }
+    fill_dict(d, v);
+}
+
+// /mcfwd/stats: the data path's counters read here, the control plane's from the
+// control lcore.
+Value stats(Telemetry::Service& svc) {
+    Value v;
+    {
+        std::shared_lock lock(svc.counters_mutex);
+        const dataplane::LcoreCounters total = sum_relaxed(svc.lcores);
+        v.set("lcores", uint64_t(svc.lcores.size()));
+        Value dp;
+        dataplane::for_each_counter(total, [&](std::string_view name, std::string_view,
+                                               uint64_t value) { dp.set(name, value); });
+        v.set("dataplane", std::move(dp));
+        Value names = Value::list(), delivered = Value::list();
+        for (size_t o = 0; o < svc.outlet_names.size() && o < total.delivered.size(); ++o) {
+            names.push(svc.outlet_names[o]);
+            delivered.push(total.delivered[o]);
+        }
+        v.set("outlets", std::move(names));
+        v.set("delivered", std::move(delivered));
+    }
+    auto t = svc.mailbox->submit("stats", "");
+    Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    if (control::is_error(cp)) {
+        v.set("control_error", *cp.find("error"));
+    } else {
+        for (size_t i = 0; i < cp.size(); ++i)
+            v.set(cp.keys()[i], cp.items()[i]);
+    }
+    return v;
+}
+
+int on_command(const char* cmd, const char* params, rte_tel_data* d) {
+    try {
+        std::string_view name(cmd ? cmd : "");
+        if (name.substr(0, prefix.size()) == prefix)
+            name.remove_prefix(prefix.size());
+        auto svc = current();
+        if (!svc) {
+            answer(d, control::error_value("ESHUTDOWN", "mcfwd is not running"));
+            return 0;
+        }
+        if (name == "stats" && (!params || !*params)) {
+            answer(d, stats(*svc));
+            return 0;
+        }
+        auto t = svc->mailbox->submit(std::string(name), params ? params : "");
+        answer(d, svc->mailbox->wait(t, Telemetry::request_timeout));
+        return 0;
+    } catch (...) { // bad_alloc: never into DPDK's C thread
+        return -1;
+    }
+}
+
+void register_commands() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (const control::CommandInfo& c : control::command_list()) {
+            const std::string path = std::string(prefix) + std::string(c.name);
+            std::string help = std::string(c.help);
+            if (!c.usage.empty())
+                help += ". Parameters: " + std::string(c.usage);
+            rte_telemetry_register_cmd(path.c_str(), on_command, help.c_str());
+        }
+    });
+}
+
+} // namespace
+
+Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>()) {
+    service_->lcores = setup.lcores;
+    service_->outlet_names = setup.receiver_names;
+    ctx_.cp = setup.cp;
+    ctx_.clock = setup.clock;
+    ctx_.ports = std::move(setup.ports);
+    ctx_.read_only = setup.read_only;
+    auto receivers = std::make_shared<std::vector<membership::ReceiverId>>(setup.receivers);
+    ctx_.outlet_of = [receivers](membership::ReceiverId r) -> std::optional<table::OutletId> {
+        for (size_t i = 0; i < receivers->size(); ++i)
+            if ((*receivers)[i] == r)
+                return table::OutletId(i);
+        return std::nullopt;
+    };
+    // Runs on the control lcore, before stop(): the lcores' counters are alive.
+    ctx_.delivered = [svc = service_.get()](table::OutletId o) {
+        uint64_t n = 0;
+        for (const auto* c : svc->lcores)
+            if (o < c->delivered.size())
+                n += __atomic_load_n(&c->delivered[o], __ATOMIC_RELAXED);
+        return n;
+    };
+    register_commands();
+    std::lock_guard lock(g_mutex);
+    g_service = service_;
+}
+
+Telemetry::~Telemetry() {
+    stop();
+}
+
+size_t Telemetry::poll() {
+    return service_->mailbox->drain([this](std::string_view name, std::string_view params) {
+        return control::execute(ctx_, name, params);
+    });
+}
+
+void Telemetry::stop() {
+    {
+        std::lock_guard lock(g_mutex);
+        if (g_service == service_)
+            g_service.reset();
+    }
+    service_->mailbox->close();
+    std::unique_lock lock(service_->counters_mutex);
+    service_->lcores.clear();
+}
+
+} // namespace mcfwd::app

@@ -1,0 +1,64 @@
+// mcfwd's DPDK telemetry commands (/mcfwd/ports, /mcfwd/groups, /mcfwd/join, ...;
+// docs/TELEMETRY.md).
+//
+// DPDK calls a command's handler on its telemetry thread — in 22.11 one thread per
+// client connection, so several handlers may run at once. Handlers never touch
+// control-plane state: they queue the command in a control::Mailbox and wait up
+// to request_timeout for the control lcore, which runs it in poll(). The data
+// path's counters are the exception: /mcfwd/stats reads them on the telemetry
+// thread (relaxed 64-bit loads of each forwarding lcore's counters).
+//
+// Lifetime: DPDK cannot unregister a command, so the handlers reach this object
+// through a process-wide pointer that stop() clears; after stop() (and before the
+// forwarding lcores' counters go away) every command answers ESHUTDOWN.
+//
+// Thread-safety: construct, poll() and stop() on the control lcore; the handlers
+// are safe on any number of telemetry threads.
+#pragma once
+
+#include "control/commands.hpp"
+#include "dataplane/counters.hpp"
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace mcfwd::app {
+
+struct TelemetrySetup {
+    control::ControlPlane* cp = nullptr;
+    const Clock* clock = nullptr;
+    bool read_only = false; // telemetry.read_only: mutations answer EPERM
+    std::vector<control::CommandContext::Port> ports;
+    /// receivers[i] delivers through outlet i (the runtime binds them so).
+    std::vector<membership::ReceiverId> receivers;
+    std::vector<std::string> receiver_names; // parallel to receivers
+    /// One per forwarding lcore; must stay valid until stop().
+    std::vector<const dataplane::LcoreCounters*> lcores;
+};
+
+class Telemetry {
+public:
+    static constexpr std::chrono::milliseconds request_timeout{1000};
+
+    /// Registers the /mcfwd/ commands with rte_telemetry (once per process) and
+    /// makes this object the one they reach. Call after rte_eal_init.
+    explicit Telemetry(TelemetrySetup setup);
+    ~Telemetry();
+    Telemetry(const Telemetry&) = delete;
+    Telemetry& operator=(const Telemetry&) = delete;
+
+    /// Control lcore: runs the queued commands. Returns how many ran.
+    size_t poll();
+    /// Control lcore, before shutdown: queued and later commands answer ESHUTDOWN
+    /// and the counters are no longer read.
+    void stop();
+
+    struct Service; // shared with the handlers
+
+private:
+    std::shared_ptr<Service> service_;
+    control::CommandContext ctx_;
+};
+
+} // namespace mcfwd::app

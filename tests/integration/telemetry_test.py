@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""mcfwd's telemetry commands end to end: the real application on net_pcap ports,
+driven by scripts/mcfwdctl and DPDK's own dpdk-telemetry.py.
+
+Checks: ports / groups / receivers / stats list; join, set-filter, leave,
+block, close-receiver change the group table; errors (not joined ->
+EADDRNOTAVAIL, bad address -> EINVAL, join twice -> EADDRINUSE, unknown
+receiver -> ENOENT) answer their code and leave the state unchanged; several
+clients at once each get their own answer; telemetry.read_only refuses every
+mutation with EPERM and still answers reads.
+Usage: telemetry_test.py MCFWD_BINARY SOURCE_ROOT
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILURES.append(what)
+
+
+CONFIG = """
+eal: ["--no-huge", "--no-pci", "-m", "128", "--file-prefix={prefix}", "--log-level=lib.eal:warning"]
+lcores: {{ control: 0, forwarding: [1] }}
+telemetry: {{ read_only: {ro} }}
+ports:
+  - name: uplink
+    device: "net_pcap{n0},rx_pcap={d}/empty.pcap,tx_pcap={d}/uplink-{tag}.pcap"
+    ipv4: {{ address: 192.0.2.10 }}
+    ipv6: {{ link_local: "fe80::10" }}
+  - name: side
+    device: "net_pcap{n1},rx_pcap={d}/empty.pcap,tx_pcap={d}/side-{tag}.pcap"
+    ipv4: {{ address: 192.0.2.11 }}
+    ipv6: {{ link_local: "fe80::11" }}
+receivers:
+  - name: feed-a
+    sink: {{ ring: tel-a-{tag} }}
+  - name: feed-b
+    sink: {{ ring: tel-b-{tag} }}
+    joins:
+      - {{ port: side, group: 239.1.1.1 }}
+"""
+
+EMPTY_PCAP = bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000")
+
+
+class Mcfwd:
+    def __init__(self, binary, root, d, tag, read_only):
+        self.prefix = "mcfwd-tel-%d-%s" % (os.getpid(), tag)
+        self.root = root
+        cfg = os.path.join(d, "%s.yaml" % tag)
+        with open(cfg, "w") as f:
+            f.write(CONFIG.format(prefix=self.prefix, d=d, tag=tag,
+                                  ro="true" if read_only else "false",
+                                  n0=0, n1=1))
+        self.out = open(os.path.join(d, "%s.out" % tag), "w+")
+        self.proc = subprocess.Popen([binary, "--config", cfg, "--duration", "120"],
+                                     stdout=self.out, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            self.out.seek(0)
+            if "mcfwd: running" in self.out.read() or self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.out.seek(0)
+        self.started = "mcfwd: running" in self.out.read()
+
+    def ctl(self, *args):
+        """(exit status, stdout, stderr) of scripts/mcfwdctl."""
+        r = subprocess.run([sys.executable, os.path.join(self.root, "scripts/mcfwdctl"),
+                            "--file-prefix", self.prefix] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        return r.returncode, r.stdout, r.stderr
+
+    def json(self, *args):
+        rc, out, err = self.ctl("--json", *args)
+        try:
+            return json.loads(out)
+        except ValueError:
+            return {"unparsable": out, "stderr": err, "rc": rc}
+
+    def state(self):
+        """Memberships and merged filters; the IGMP/MLD timers tick on their own."""
+        groups = self.json("groups")
+        for g in groups.get("groups") or []:
+            g.pop("host", None)
+        return (groups, self.json("receivers"))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
+        return rc
+
+
+def expect_error(m, code, what, *args):
+    before = m.state()
+    rc, out, err = m.ctl(*args)
+    check(rc == 1 and code in err, "%s -> %s (rc %d: %s)" % (what, code, rc, err.strip()))
+    check(m.state() == before, "%s changed nothing" % what)
+
+
+def main():
+    binary, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    d = tempfile.mkdtemp(prefix="mcfwd-tel.")
+    with open(os.path.join(d, "empty.pcap"), "wb") as f:
+        f.write(EMPTY_PCAP)
+    m = Mcfwd(binary, root, d, "rw", read_only=False)
+    try:
+        check(m.started, "mcfwd started")
+        if not m.started:
+            m.out.seek(0)
+            print(m.out.read())
+            return 1
+
+        rc, out, _ = m.ctl("ports")
+        check(rc == 0 and "port uplink id" in out and "port side id" in out,
+              "ports lists both ports: " + out.strip().replace("\n", " | "))
+        p = m.json("ports", "side")
+        nic = p["ports"][0].get("nic", {})
+        # net_pcap has no multicast list: the join of 239.1.1.1 put the port in allmulticast.
+        check(nic.get("allmulti_reason") == "not_supported" and nic.get("allmulti") == 1,
+              "ports side shows allmulticast and why: %s" % nic.get("allmulti_reason"))
+
+        rc, out, _ = m.ctl("groups")
+        check(rc == 0 and "dev side grp 239.1.1.1 exclude src {} refs 1 members feed-b" in out,
+              "groups shows the static join: " + out.strip())
+        rc, out, _ = m.ctl("receivers")
+        check(rc == 0 and "receiver feed-a outlet 0" in out and "receiver feed-b outlet 1" in out
+              and "dev side grp 239.1.1.1 exclude" in out, "receivers: " + out.strip())
+        s = m.json("stats")
+        check(s.get("lcores") == 1 and "rx_packets" in s.get("dataplane", {})
+              and "calls_ok" in s.get("engine", {}) and s.get("outlets") == ["feed-a", "feed-b"],
+              "stats has data path, engine and outlets")
+
+        rc, out, err = m.ctl("join", "feed-a", "232.1.1.1", "--source", "10.0.0.1",
+                             "--port", "uplink")
+        check(rc == 0 and "ok: join_source feed-a 232.1.1.1 on uplink: include 10.0.0.1" in out,
+              "join --source: " + (out + err).strip())
+        rc, out, _ = m.ctl("groups", "uplink")
+        check("dev uplink grp 232.1.1.1 include src 10.0.0.1 refs 1 members feed-a" in out,
+              "the group table shows the join: " + out.strip())
+        # The port is inferred now that feed-a is on one port only.
+        rc, out, err = m.ctl("set-filter", "feed-a", "232.1.1.1", "exclude", "10.0.0.1,10.0.0.2")
+        check(rc == 0, "set-filter exclude: " + (out + err).strip())
+        rc, out, _ = m.ctl("groups", "uplink")
+        check("grp 232.1.1.1 exclude src 10.0.0.1,10.0.0.2" in out,
+              "the group table shows the new filter: " + out.strip())
+
+        expect_error(m, "EADDRNOTAVAIL", "leave of a group not joined",
+                     "leave", "feed-a", "239.9.9.9", "--port", "uplink")
+        expect_error(m, "EINVAL", "join of a bad address",
+                     "join", "feed-a", "232.1.1.300", "--port", "uplink")
+        expect_error(m, "EINVAL", "join of a unicast group",
+                     "join", "feed-a", "10.1.1.1", "--port", "uplink")
+        expect_error(m, "EADDRINUSE", "second join", "join", "feed-b", "239.1.1.1")
+        expect_error(m, "ENOENT", "unknown receiver", "join", "nobody", "239.1.1.1")
+        expect_error(m, "ENXIO", "unknown port", "join", "feed-a", "239.1.1.2", "--port", "nope")
+        expect_error(m, "EINVAL", "join --source on an EXCLUDE filter (mode mismatch)",
+                     "join", "feed-a", "232.1.1.1", "--source", "10.0.0.3")
+
+        # DPDK's own client.
+        tel = shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py"
+        if os.path.exists(tel):
+            r = subprocess.run([sys.executable, tel, "-f", m.prefix],
+                               input="/mcfwd/groups,side\n/mcfwd/block,feed-b 239.1.1.1 10.9.9.9\n",
+                               capture_output=True, text=True, timeout=30)
+            check("239.1.1.1" in r.stdout and '"ok": "block"' in r.stdout.replace('":"', '": "'),
+                  "dpdk-telemetry.py reads groups and blocks a source")
+            rc, out, _ = m.ctl("groups", "side")
+            check("exclude src 10.9.9.9" in out, "the block shows: " + out.strip())
+        else:
+            check(False, "dpdk-telemetry.py not found")
+
+        # Several clients at once (DPDK: one telemetry thread per connection).
+        results = []
+
+        def client(i):
+            rc, out, err = m.ctl("join", "feed-b", "239.2.0.%d" % i, "--port", "uplink")
+            results.append(rc == 0 and ("239.2.0.%d" % i) in out)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(1, 9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(results.count(True) == 8, "8 concurrent clients joined: %s" % results)
+        g = m.json("groups", "uplink")
+        check(g.get("total") == 9, "uplink has 9 groups: %s" % g.get("total"))
+
+        rc, out, err = m.ctl("leave", "feed-a", "232.1.1.1")
+        check(rc == 0 and "not a member" in out, "leave: " + (out + err).strip())
+        rc, out, err = m.ctl("close-receiver", "feed-b")
+        check(rc == 0, "close-receiver: " + (out + err).strip())
+        g = m.json("groups")
+        check(g.get("total") == 0 and g.get("groups") == [], "no group left: %s" % g)
+        rc, out, err = m.ctl("raw", "/mcfwd/help")
+        check(rc == 0 and "set_filter" in out, "help lists the commands")
+    finally:
+        rc = m.stop()
+    check(rc == 0, "mcfwd exits 0 after SIGTERM (%s)" % rc)
+
+    ro = Mcfwd(binary, root, d, "ro", read_only=True)
+    try:
+        check(ro.started, "read-only mcfwd started")
+        before = ro.state()
+        for args in (["join", "feed-a", "232.1.1.1", "--port", "uplink"],
+                     ["leave", "feed-b", "239.1.1.1"],
+                     ["set-filter", "feed-b", "239.1.1.1", "include"],
+                     ["block", "feed-b", "239.1.1.1", "10.0.0.1"],
+                     ["close-receiver", "feed-b"]):
+            rc, out, err = ro.ctl(*args)
+            check(rc == 1 and "EPERM" in err, "read-only refuses %s: %s" % (args[0], err.strip()))
+        check(ro.state() == before, "read-only: state unchanged")
+        rc, out, _ = ro.ctl("groups")
+        check(rc == 0 and "grp 239.1.1.1" in out, "read-only still answers groups")
+    finally:
+        ro.stop()
+
+    # Not running: a clear connection error.
+    r = subprocess.run([sys.executable, os.path.join(root, "scripts/mcfwdctl"),
+                        "--file-prefix", "mcfwd-tel-none-%d" % os.getpid(), "groups"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "cannot connect" in r.stderr, "no mcfwd: exit 2")
+    shutil.rmtree(d, ignore_errors=True)
+    print("%d failure(s)" % len(FAILURES))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
