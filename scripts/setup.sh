@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # DPDK's examples (the ipv4_multicast baseline) and tools
   dpdk-doc
+  # scripts/plot_bench.py (docs/benchmarks.png)
+  python3-matplotlib
   # packet tools and network namespaces for the wire and end-to-end tests
   tshark python3-scapy iproute2 bridge-utils tcpdump
   python3
