@@ -435,7 +435,8 @@ void RouterEngine::start(time_point now) {
     if (started_)
         return;
     started_ = true;
-    if (!config_.querier)
+    // A lower-addressed querier heard before start keeps us quiet until it goes away.
+    if (!config_.querier || (other_querier_until_ != time_never && other_querier_until_ > now))
         return;
     querier_ = true;
     querier_address_ = config_.address;

@@ -91,7 +91,7 @@ struct RouterConfig {
 /// Why something was ignored or refused, and what was done; telemetry reads it.
 struct RouterCounters {
     uint64_t reports = 0;          // IGMPv3 / MLDv2 reports of our family
-    uint64_t records = 0;          // group records applied
+    uint64_t records = 0;          // group records applied (legacy messages as v3 ones)
     uint64_t records_ignored = 0;  // bad group, or ignored by §7.3.2 compatibility rules
     uint64_t sources_ignored = 0;  // sources that are not unicast of our family
     uint64_t legacy_reports = 0;   // IGMPv1/v2 reports, MLDv1 reports
@@ -164,7 +164,8 @@ public:
     /// own until start(): reports are processed before, but no query is sent.
     RouterEngine(Family family, RouterConfig config, RouterSink& sink);
 
-    /// Starts querying (if config.querier): a general query now, [Startup Query Count] - 1
+    /// Starts querying (if config.querier and no lower-addressed querier was heard within
+    /// Other Querier Present Interval): a general query now, [Startup Query Count] - 1
     /// more every [Startup Query Interval], then one every [Query Interval] (§6.6, §8.6-7).
     void start(time_point now);
 

@@ -46,6 +46,17 @@ TEST_P(Querier, LowerAddressTakesOverUntilOtherQuerierPresentExpires) {
     EXPECT_EQ(h.sink.due_times.back(), at(580s)); // then every [Query Interval]
 }
 
+TEST_P(Querier, QuerierHeardBeforeStartKeepsUsQuiet) {
+    RouterHarness l(*GetParam(), default_config(*GetParam()));
+    l.query_from(GetParam()->lower, l.general_query());
+    l.engine.start(at(0s));
+    EXPECT_FALSE(l.engine.querier().querier);
+    l.run_until(at(254s));
+    EXPECT_TRUE(l.sink.sent.empty());
+    l.run_until(at(255s));
+    EXPECT_EQ(l.sink.sent, strs({"Q() S=0"}));
+}
+
 TEST_P(Querier, HigherAddressDoesNotWin) {
     h.query_from(GetParam()->higher, h.general_query());
     EXPECT_TRUE(h.engine.querier().querier);
