@@ -22,7 +22,7 @@
 //   3376 §6.4.1, 3810 §7.4.1         current-state records (IS_IN, IS_EX)      apply_record()
 //   3376 §6.4.2, 3810 §7.4.2         state-change records (ALLOW, BLOCK,       apply_record()
 //                                    TO_EX, TO_IN)
-//   3376 §6.5, 3810 §7.5             group timer expiry switches EXCLUDE ->    expire_group()
+//   3376 §6.5, 3810 §7.5             group timer expiry switches EXCLUDE ->    run_group()
 //                                    INCLUDE or deletes; source timer expiry
 //   3376 §6.6, §8.6-7                general and startup queries               start(), on_timer()
 //   3376 §6.6.1, 3810 §7.6.1         timer updates for sent/received queries   on_query()
