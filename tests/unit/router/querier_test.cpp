@@ -116,6 +116,33 @@ TEST_P(Querier, PendingSpecificQueriesFinishAfterLosingTheElection) {
     EXPECT_EQ(h.timers(), "b:260");
 }
 
+TEST_P(Querier, OnMessageDispatchesEveryKind) {
+    const Names& n = *GetParam();
+    RouterHarness l(n, default_config(n));
+    const IpAddr host = letter(n, 'e');
+    l.engine.on_message(l.now(), wire::LegacyReport{n.family, 1, ip(n.group)}, host);
+    EXPECT_EQ(l.group().compat_version, 1);
+    l.engine.on_message(
+        l.now(), wire::Report{n.family, {{RecordType::mode_is_exclude, ip(n.other_group), {}}}},
+        host);
+    EXPECT_EQ(l.engine.group_count(), 2u);
+    l.engine.on_message(l.now(), wire::Leave{n.family, ip(n.other_group)}, host);
+    EXPECT_EQ(l.engine.counters().leaves, 1u);
+    l.engine.on_message(l.now(), l.general_query(), ip(n.lower));
+    EXPECT_EQ(l.engine.querier().querier_address, ip(n.lower));
+}
+
+TEST_P(Querier, ResponseIntervalNotBelowQueryIntervalIsClamped) {
+    RouterConfig c = default_config(*GetParam());
+    c.query_interval = 20s;
+    c.query_response_interval = 20s; // §8.3: must be less than the Query Interval
+    c.robustness = 0;
+    RouterHarness l(*GetParam(), c);
+    EXPECT_EQ(l.engine.config().query_response_interval, 10s);
+    EXPECT_EQ(l.engine.config().robustness, 1);
+    EXPECT_EQ(l.engine.querier().group_membership_interval, 30s); // 1 x 20 + 10
+}
+
 TEST_P(Querier, GroupLimitRefusesNewGroups) {
     RouterConfig c = default_config(*GetParam());
     c.max_groups = 1;
