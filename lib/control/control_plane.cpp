@@ -4,11 +4,48 @@
 
 namespace mcfwd::control {
 
+// The router engine of one downstream port and family, with its sink: queries
+// are encoded with the port's frame parameters and sent on the port; forwarding
+// changes become the port's receiver filter on the upstream port.
+struct ControlPlane::RouterPort final : router::RouterSink {
+    RouterPort(ControlPlane& cp, const Port& port, addr::Family family, router::RouterConfig config)
+        : cp(cp), port(port), engine(family, std::move(config), *this) {}
+
+    void send_query(time_point, const wire::Query& query) override;
+    void on_forwarding_change(const addr::IpAddr& group, const filter::FilterState&,
+                              const filter::FilterState& new_state) override {
+        cp.merge_downstream(port, group, new_state);
+    }
+
+    ControlPlane& cp;
+    const Port& port;
+    router::RouterEngine engine;
+    std::vector<wire::Frame> frames; // reused
+};
+
 struct ControlPlane::Port {
     PortSetup setup;
     std::unique_ptr<EncodingSink> sink;
     std::unique_ptr<host::HostEngine> igmp, mld;
+    std::unique_ptr<RouterPort> igmp_router, mld_router; // downstream ports only
+    std::optional<membership::ReceiverId> receiver;      // downstream ports only
+    router::RouterEngine* router(addr::Family f) const {
+        const auto& rp = f == addr::Family::v4 ? igmp_router : mld_router;
+        return rp ? &rp->engine : nullptr;
+    }
 };
+
+void ControlPlane::RouterPort::send_query(time_point, const wire::Query& query) {
+    frames.clear();
+    if (wire::encode_query(query, port.setup.frame, frames) != errc::ok) {
+        ++cp.counters_.query_encode_errors;
+        return;
+    }
+    for (const auto& f : frames) {
+        ++cp.counters_.query_frames;
+        port.setup.transmit(f);
+    }
+}
 
 ControlPlane::ControlPlane(membership::Limits limits, const Clock& clock, Random& random)
     : clock_(clock), random_(random), controller_(limits), hosts_(clock),
@@ -27,15 +64,30 @@ errc ControlPlane::add_port(PortSetup setup) {
         return errc::addr_in_use;
     if (setup.mld && !setup.frame.ipv6_src.is_v6_link_local_unicast())
         return errc::invalid; // RFC 3810 §5: MLD only from a link-local address
+    const bool downstream = setup.role == PortRole::downstream;
+    if (downstream && !upstream_)
+        return errc::no_device; // its forwarding states merge into the upstream port
+    std::optional<membership::ReceiverId> receiver;
+    if (downstream) {
+        auto r = engine().open_receiver("downstream:" + setup.name);
+        if (!r)
+            return r.error();
+        receiver = *r;
+    }
     auto p = std::make_unique<Port>();
     p->setup = std::move(setup);
+    p->receiver = receiver;
     p->sink = std::make_unique<EncodingSink>(p->setup.frame, p->setup.transmit);
-    if (p->setup.igmp) {
+    if (downstream) {
+        // RFC 4605 §4: downstream the proxy is the router; no host engines.
+        if (p->setup.outlet)
+            publisher_.bind_receiver(*receiver, *p->setup.outlet);
+    } else if (p->setup.igmp) {
         p->igmp = std::make_unique<host::HostEngine>(addr::Family::v4, p->setup.igmp_config,
                                                      random_, *p->sink);
         hosts_.bind(id, addr::Family::v4, *p->igmp);
     }
-    if (p->setup.mld) {
+    if (p->setup.mld && !downstream) {
         p->mld = std::make_unique<host::HostEngine>(addr::Family::v6, p->setup.mld_config, random_,
                                                     *p->sink);
         p->mld->set_address_ready(clock_.now(), true);
@@ -49,7 +101,73 @@ errc ControlPlane::add_port(PortSetup setup) {
         ports_.resize(size_t(id) + 1);
     const bool up = p->setup.up;
     ports_[id] = std::move(p);
-    return engine().add_port(id, up);
+    if (!downstream && !upstream_)
+        upstream_ = id;
+    const errc e = engine().add_port(id, up);
+    if (e == errc::ok && downstream && up)
+        start_routers(*ports_[id]);
+    return e;
+}
+
+void ControlPlane::start_routers(Port& p) {
+    const time_point now = clock_.now();
+    if (p.setup.igmp) {
+        router::RouterConfig c = p.setup.igmp_router;
+        c.address = p.setup.frame.ipv4_src;
+        p.igmp_router = std::make_unique<RouterPort>(*this, p, addr::Family::v4, std::move(c));
+        p.igmp_router->engine.start(now);
+    }
+    if (p.setup.mld) {
+        router::RouterConfig c = p.setup.mld_router;
+        c.address = p.setup.frame.ipv6_src;
+        p.mld_router = std::make_unique<RouterPort>(*this, p, addr::Family::v6, std::move(c));
+        p.mld_router->engine.start(now);
+    }
+}
+
+void ControlPlane::stop_routers(Port& p) {
+    for (auto* rp : {&p.igmp_router, &p.mld_router}) {
+        if (!*rp)
+            continue;
+        for (const auto& g : (*rp)->engine.groups())
+            merge_downstream(p, g.group, filter::FilterState::none());
+        rp->reset();
+    }
+}
+
+void ControlPlane::merge_downstream(const Port& p, const addr::IpAddr& group,
+                                    const filter::FilterState& state) {
+    // RFC 4605 §4.1 merges the subscriptions of every downstream interface; the
+    // local-scope groups stay on their link (§6 does not forward them).
+    if (!upstream_ || !p.receiver || group.is_link_local_group())
+        return;
+    ++counters_.proxy_set_filter;
+    errc e =
+        engine().set_filter(*p.receiver, *upstream_, group, state.mode, state.sources.as_vector());
+    if (e == errc::no_buffer_space) {
+        ++counters_.proxy_widened;
+        e = engine().set_filter(*p.receiver, *upstream_, group, filter::FilterMode::exclude, {});
+    }
+    if (e != errc::ok)
+        ++counters_.proxy_failed;
+}
+
+router::RouterEngine* ControlPlane::router(PortId port, addr::Family family) const {
+    return port < ports_.size() && ports_[port] ? ports_[port]->router(family) : nullptr;
+}
+
+std::optional<membership::ReceiverId> ControlPlane::downstream_receiver(PortId port) const {
+    return port < ports_.size() && ports_[port] ? ports_[port]->receiver : std::nullopt;
+}
+
+bool ControlPlane::idle() const {
+    if (hosts_.next_deadline() != time_never)
+        return false;
+    for (const auto& p : ports_)
+        for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+            if (p && p->router(f) && p->router(f)->next_deadline() != time_never)
+                return false;
+    return true;
 }
 
 const EncodingSink* ControlPlane::sink(PortId port) const {
@@ -78,12 +196,22 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
         return;
     }
     const addr::Family family = d.ip_dst.family();
+    const time_point now = clock_.now();
+    if (p.setup.role == PortRole::downstream) {
+        router::RouterEngine* rt = p.router(family);
+        if (!rt) {
+            ++counters_.protocol_disabled;
+            return;
+        }
+        ++counters_.router_messages;
+        rt->on_message(now, d.message, d.ip_src);
+        return;
+    }
     host::HostEngine* h = hosts_.engine(port, family);
     if (!h) {
         ++counters_.protocol_disabled;
         return;
     }
-    const time_point now = clock_.now();
     if (auto* q = std::get_if<wire::Query>(&d.message)) {
         ++counters_.queries;
         h->on_query(now, *q);
@@ -97,11 +225,33 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
 }
 
 void ControlPlane::set_link(PortId port, bool up) {
+    if (port < ports_.size() && ports_[port] && ports_[port]->receiver) {
+        Port& p = *ports_[port];
+        const bool running = p.igmp_router || p.mld_router;
+        if (!up && running)
+            stop_routers(p);
+        else if (up && !running)
+            start_routers(p);
+    }
     engine().set_port_up(port, up);
 }
 
 time_point ControlPlane::poll() {
-    return hosts_.run_timers();
+    time_point next = hosts_.run_timers();
+    const time_point now = clock_.now();
+    for (const auto& p : ports_) {
+        if (!p)
+            continue;
+        for (addr::Family f : {addr::Family::v4, addr::Family::v6}) {
+            router::RouterEngine* rt = p->router(f);
+            if (!rt)
+                continue;
+            if (rt->next_deadline() <= now)
+                rt->on_timer(now);
+            next = std::min(next, rt->next_deadline());
+        }
+    }
+    return next;
 }
 
 void ControlPlane::leave_all() {

@@ -10,6 +10,16 @@
 // table entries — follows from the engine's events. Tests drive it with a
 // VirtualClock, simulated NICs and a transmit function that records frames.
 //
+// Proxy (RFC 4605): a port is upstream (the host side above: host engines, as
+// described) or downstream (the router side: one router::RouterEngine per
+// family queries the link and learns its listeners). Each downstream port is a
+// receiver of the membership engine ("downstream:<name>") whose filter on the
+// proxy's upstream port is, per group, the router's forwarding state; so the
+// upstream port's merged state, reports, NIC filter and table follow the same
+// merge as local receivers (RFC 4605 §4.1). The proxy's upstream port is the
+// first port added with role upstream; it must be added before any downstream
+// port.
+//
 // Thread-safety: none; one control lcore owns it (the only writer of
 // membership state). Other threads reach it through requests to that lcore.
 #pragma once
@@ -20,16 +30,22 @@
 #include "control/encoding_sink.hpp"
 #include "control/host_dispatch.hpp"
 #include "control/table_publisher.hpp"
+#include "router/router_engine.hpp"
 #include "wire/drop_reason.hpp"
 
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace mcfwd::control {
+
+/// RFC 4605 §1: the upstream port faces the multicast routers (the proxy is a
+/// host there); downstream ports face listeners (the proxy is their router).
+enum class PortRole : uint8_t { upstream, downstream };
 
 struct PortSetup {
     PortId id = 0;
@@ -41,6 +57,14 @@ struct PortSetup {
     host::HostConfig igmp_config, mld_config;
     EncodingSink::Transmit transmit; // sends one frame on the port (control TX queue)
     bool up = true;
+    PortRole role = PortRole::upstream;
+    /// Downstream ports only: the router's parameters per family. `address` is
+    /// replaced by the port's own (frame.ipv4_src / frame.ipv6_src).
+    router::RouterConfig igmp_router, mld_router;
+    /// Downstream ports only: the outlet that sends upstream traffic onto this
+    /// port; bound to the port's receiver at add_port when given (otherwise the
+    /// caller binds downstream_receiver() itself).
+    std::optional<table::OutletId> outlet;
 };
 
 /// Why a punted frame was not used, beside the codec's own reasons.
@@ -53,6 +77,15 @@ struct ControlCounters {
     uint64_t wrong_vlan = 0;        // tag differs from the port's configured VLAN
     uint64_t protocol_disabled = 0; // IGMP/MLD switched off on the port
     std::array<uint64_t, wire::drop_reason_count> dropped{}; // by the codec's reason
+    uint64_t router_messages = 0;  // frames given to a downstream port's router engine
+    uint64_t proxy_set_filter = 0; // forwarding changes merged into the upstream port
+    /// Forwarding states the membership engine refused as given (more sources than
+    /// Limits::max_filter_sources); the receiver got (EXCLUDE, {}) instead, which
+    /// asks upstream for a superset of the traffic.
+    uint64_t proxy_widened = 0;
+    uint64_t proxy_failed = 0; // set_filter still refused (the state is unchanged)
+    uint64_t query_frames = 0; // router query frames handed to transmit
+    uint64_t query_encode_errors = 0;
 };
 
 class ControlPlane {
@@ -63,9 +96,12 @@ public:
     ControlPlane(const ControlPlane&) = delete;
     ControlPlane& operator=(const ControlPlane&) = delete;
 
-    /// Registers a port: NIC filter, host engines, table; then adds it to the
-    /// engine. EADDRINUSE if the id is taken; EINVAL if MLD is on without a
-    /// link-local source address in setup.frame.
+    /// Registers a port: NIC filter, host engines (upstream) or router engines
+    /// (downstream), table; then adds it to the engine. A downstream port's
+    /// receiver is opened and its routers started (startup queries go out at
+    /// once). EADDRINUSE if the id or the receiver name is taken; EINVAL if MLD
+    /// is on without a link-local source address in setup.frame; ENXIO for a
+    /// downstream port when no upstream port was added yet.
     errc add_port(PortSetup setup);
 
     membership::Engine& engine() noexcept { return controller_.engine(); }
@@ -76,24 +112,42 @@ public:
         return hosts_.engine(port, family);
     }
     const EncodingSink* sink(PortId port) const;
+    /// The downstream port's router engine of family; null for other ports.
+    router::RouterEngine* router(PortId port, addr::Family family) const;
+    /// The downstream port's receiver in the membership engine.
+    std::optional<membership::ReceiverId> downstream_receiver(PortId port) const;
+    /// The proxy's upstream port (the first upstream port added).
+    std::optional<PortId> upstream() const noexcept { return upstream_; }
 
-    /// A frame the data path punted (IGMP / MLD) from port.
+    /// A frame the data path punted (IGMP / MLD) from port. Upstream: queries and
+    /// legacy reports go to the host engine, other messages are ignored.
+    /// Downstream: every message goes to the router engine (reports, leaves, and
+    /// other routers' queries as querier-election input).
     void on_control_frame(PortId port, std::span<const uint8_t> frame);
     /// Link state from the driver (LSC): down detaches the port's memberships,
-    /// up reattaches them and announces them again.
+    /// up reattaches them and announces them again. A downstream port going down
+    /// forgets what its routers learnt (the upstream merge drops it); up starts
+    /// fresh routers (startup queries).
     void set_link(PortId port, bool up);
     /// Runs due timers; returns when poll() wants to run next (time_never: idle).
     time_point poll();
     /// Shutdown: every group is left on the wire (TO_IN {} / BLOCK / leave / done,
     /// [Robustness Variable] copies, sent at once: host::HostEngine::leave_all).
     void leave_all();
-    /// No timer pending anywhere.
-    bool idle() const { return hosts_.next_deadline() == time_never; }
+    /// No timer pending anywhere (a running router always has one).
+    bool idle() const;
 
     const ControlCounters& counters() const noexcept { return counters_; }
 
 private:
     struct Port;
+    struct RouterPort;
+    friend struct RouterPort;
+
+    void merge_downstream(const Port& p, const addr::IpAddr& group,
+                          const filter::FilterState& state);
+    void start_routers(Port& p);
+    void stop_routers(Port& p);
 
     const Clock& clock_;
     Random& random_;
@@ -102,6 +156,7 @@ private:
     TablePublisher publisher_;
     std::vector<std::unique_ptr<Port>> ports_; // by PortId
     ControlCounters counters_;
+    std::optional<PortId> upstream_;
 };
 
 } // namespace mcfwd::control

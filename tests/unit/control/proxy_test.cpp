@@ -1,0 +1,304 @@
+// The control plane as an RFC 4605 proxy: downstream ports run router engines whose
+// forwarding states merge, with local receivers, into the upstream port's membership.
+#include "control/control_plane.hpp"
+#include "simnic/sim_nic.hpp"
+#include "table/qsbr.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mcfwd::control {
+namespace {
+
+using filter::FilterMode;
+using filter::FilterState;
+using filter::SourceSet;
+using wire::RecordType;
+
+IpAddr ip(const char* s) {
+    return *IpAddr::parse(s);
+}
+
+const IpAddr G = ip("232.1.1.1");
+const IpAddr S1 = ip("10.0.0.1");
+const IpAddr S2 = ip("10.0.0.2");
+const IpAddr S3 = ip("10.0.0.3");
+
+constexpr PortId up = 0;
+
+struct ProxyRig {
+    ProxyRig() : reclaimer(qsbr), table(reclaimer), cp(membership::Limits{}, clock, rng) {
+        PortSetup s;
+        s.id = up;
+        s.name = "uplink";
+        s.driver = &nic;
+        s.table = &table;
+        s.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:00:10");
+        s.frame.ipv4_src = ip("192.0.2.10");
+        s.frame.ipv6_src = ip("fe80::10");
+        s.transmit = [this](std::span<const uint8_t> f) {
+            sent[up].emplace_back(f.begin(), f.end());
+        };
+        EXPECT_EQ(cp.add_port(s), errc::ok);
+        for (PortId id : {PortId(1), PortId(2)})
+            EXPECT_EQ(cp.add_port(downstream_setup(id)), errc::ok);
+    }
+    PortSetup downstream_setup(PortId id) {
+        PortSetup s;
+        s.id = id;
+        s.name = "down" + std::to_string(id);
+        s.role = PortRole::downstream;
+        s.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:01:0" + std::to_string(id));
+        s.frame.ipv4_src = ip(("198.51.100." + std::to_string(id)).c_str());
+        s.frame.ipv6_src = ip(("fe80::1:" + std::to_string(id)).c_str());
+        s.transmit = [this, id](std::span<const uint8_t> f) {
+            sent[id].emplace_back(f.begin(), f.end());
+        };
+        return s;
+    }
+    std::vector<wire::DecodedFrame> take(PortId port) {
+        std::vector<wire::DecodedFrame> out;
+        for (auto& f : sent[port])
+            out.push_back(std::get<wire::DecodedFrame>(wire::decode(f)));
+        sent[port].clear();
+        return out;
+    }
+    // The group records the upstream port sent since the last take.
+    std::vector<wire::GroupRecord> upstream_records() {
+        std::vector<wire::GroupRecord> recs;
+        for (auto& d : take(up))
+            if (auto* r = std::get_if<wire::Report>(&d.message))
+                recs.insert(recs.end(), r->records.begin(), r->records.end());
+        return recs;
+    }
+    // A listener on a downstream link sends an IGMPv3 report.
+    void host_report(PortId port, RecordType type, std::vector<IpAddr> sources,
+                     const IpAddr& group = G) {
+        wire::FrameParams host;
+        host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:01");
+        host.ipv4_src = ip("198.51.100.100");
+        wire::Report report;
+        report.records.push_back({type, group, std::move(sources)});
+        std::vector<wire::Frame> frames;
+        ASSERT_EQ(wire::encode(wire::Message{report}, host, frames), errc::ok);
+        for (auto& f : frames)
+            cp.on_control_frame(port, f);
+    }
+    wire::Frame router_query(const char* from) {
+        wire::FrameParams router;
+        router.src_mac = *addr::MacAddr::parse("02:00:00:00:00:fe");
+        router.ipv4_src = ip(from);
+        wire::Query q;
+        q.max_response = std::chrono::seconds(10);
+        std::vector<wire::Frame> frames;
+        EXPECT_EQ(wire::encode_query(q, router, frames), errc::ok);
+        return frames.at(0);
+    }
+    FilterState upstream_filter(const IpAddr& group = G) const {
+        return cp.engine().port_filter(up, group);
+    }
+    // Runs every timer up to t, in order.
+    void run_until(time_point t) {
+        for (int i = 0; i < 10000; ++i) {
+            const time_point next = cp.poll();
+            if (next > t)
+                break;
+            clock.set(std::max(clock.now(), next));
+        }
+        clock.set(std::max(clock.now(), t));
+        cp.poll();
+    }
+
+    VirtualClock clock;
+    SplitMix rng{5};
+    simnic::SimNic nic{16};
+    table::Qsbr qsbr{1};
+    table::QsbrReclaimer reclaimer;
+    table::PortTable table;
+    ControlPlane cp;
+    std::map<PortId, std::vector<wire::Frame>> sent;
+};
+
+FilterState include(std::vector<IpAddr> s) {
+    return {FilterMode::include, SourceSet::from_unsorted(std::move(s))};
+}
+
+TEST(Proxy, DownstreamReportIsMergedAndReportedUpstream) {
+    ProxyRig rig;
+    rig.take(up);
+    rig.host_report(1, RecordType::allow_new_sources, {S1});
+    EXPECT_EQ(rig.cp.counters().router_messages, 1u);
+    EXPECT_EQ(rig.upstream_filter(), include({S1}));
+    auto recs = rig.upstream_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].type, RecordType::allow_new_sources);
+    EXPECT_EQ(recs[0].group, G);
+    EXPECT_EQ(recs[0].sources, std::vector<IpAddr>{S1});
+    // The upstream NIC accepts the group and the table has an entry for it.
+    EXPECT_EQ(rig.nic.table().size(), 1u);
+    EXPECT_EQ(rig.cp.engine().port_group(up, G)->receivers, 1u);
+}
+
+TEST(Proxy, IncludeListsOfTwoDownstreamPortsAreUnited) {
+    ProxyRig rig;
+    rig.host_report(1, RecordType::allow_new_sources, {S1});
+    // Past the upstream retransmissions (RFC 3376 §8.11), which would merge S1 in.
+    rig.run_until(rig.clock.now() + std::chrono::seconds(5));
+    rig.take(up);
+    rig.host_report(2, RecordType::allow_new_sources, {S2});
+    EXPECT_EQ(rig.upstream_filter(), include({S1, S2}));
+    auto recs = rig.upstream_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].type, RecordType::allow_new_sources);
+    EXPECT_EQ(recs[0].sources, std::vector<IpAddr>{S2});
+}
+
+TEST(Proxy, ExcludeAndIncludeOfTheSameSourceMergeToExcludeNothing) {
+    ProxyRig rig;
+    rig.host_report(1, RecordType::change_to_exclude, {S1}); // port 1 forwards all but S1
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->forwarding(G),
+              (FilterState{FilterMode::exclude, SourceSet::from_unsorted({S1})}));
+    EXPECT_EQ(rig.upstream_filter(),
+              (FilterState{FilterMode::exclude, SourceSet::from_unsorted({S1})}));
+    rig.run_until(rig.clock.now() + std::chrono::seconds(5)); // retransmissions done
+    rig.take(up);
+    rig.host_report(2, RecordType::allow_new_sources, {S1}); // port 2 wants S1
+    EXPECT_EQ(rig.upstream_filter(), FilterState::any_source());
+    auto recs = rig.upstream_records();
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].type, RecordType::allow_new_sources); // EXCLUDE {S1} -> EXCLUDE {}
+    EXPECT_EQ(recs[0].sources, std::vector<IpAddr>{S1});
+}
+
+TEST(Proxy, DownstreamStateMergesWithLocalReceivers) {
+    ProxyRig rig;
+    auto r = *rig.cp.engine().open_receiver("local");
+    ASSERT_EQ(rig.cp.engine().join_source(r, up, G, S3), errc::ok);
+    rig.host_report(1, RecordType::allow_new_sources, {S1});
+    EXPECT_EQ(rig.upstream_filter(), include({S1, S3}));
+    EXPECT_EQ(rig.cp.engine().port_group(up, G)->receivers, 2u);
+    // The local receiver leaving keeps the downstream port's wish.
+    ASSERT_EQ(rig.cp.engine().leave(r, up, G), errc::ok);
+    EXPECT_EQ(rig.upstream_filter(), include({S1}));
+}
+
+TEST(Proxy, DownstreamGroupTimerExpiryLeavesUpstream) {
+    ProxyRig rig;
+    rig.host_report(1, RecordType::change_to_exclude, {});
+    EXPECT_EQ(rig.upstream_filter(), FilterState::any_source());
+    rig.run_until(rig.clock.now() + std::chrono::seconds(200));
+    EXPECT_EQ(rig.upstream_filter(), FilterState::any_source()); // GMI not over yet
+    rig.take(up);
+    // RFC 3376 §8.4: GMI = 2 x 125 s + 10 s = 260 s with the defaults.
+    rig.run_until(time_point{} + std::chrono::seconds(261));
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->group_count(), 0u);
+    EXPECT_EQ(rig.upstream_filter(), FilterState::none());
+    EXPECT_TRUE(rig.nic.table().empty());
+    auto recs = rig.upstream_records();
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs[0].type, RecordType::change_to_include);
+    EXPECT_TRUE(recs[0].sources.empty());
+}
+
+TEST(Proxy, StartupQueriesGoOutOnDownstreamPorts) {
+    ProxyRig rig;
+    auto first = rig.take(1);
+    ASSERT_EQ(first.size(), 2u); // IGMP and MLD general queries at once
+    size_t v4 = 0, v6 = 0;
+    for (auto& d : first) {
+        auto* q = std::get_if<wire::Query>(&d.message);
+        ASSERT_NE(q, nullptr);
+        EXPECT_TRUE(q->group.is_unspecified());
+        EXPECT_EQ(q->version, q->family == addr::Family::v4 ? 3 : 2);
+        (q->family == addr::Family::v4 ? v4 : v6)++;
+        EXPECT_EQ(d.src_mac, *addr::MacAddr::parse("02:00:00:00:01:01"));
+        EXPECT_EQ(d.ip_src, q->family == addr::Family::v4 ? ip("198.51.100.1") : ip("fe80::1:1"));
+    }
+    EXPECT_EQ(v4, 1u);
+    EXPECT_EQ(v6, 1u);
+    EXPECT_EQ(rig.take(2).size(), 2u);
+    EXPECT_TRUE(rig.take(up).empty()); // the upstream port never queries
+    // RFC 3376 §8.6-7: the second startup query a Startup Query Interval (125 s / 4) later.
+    rig.run_until(time_point{} + std::chrono::milliseconds(31249));
+    EXPECT_TRUE(rig.take(1).empty());
+    rig.run_until(time_point{} + std::chrono::milliseconds(31250));
+    EXPECT_EQ(rig.take(1).size(), 2u);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->counters().general_queries_sent, 2u);
+    EXPECT_LE(rig.cp.poll(), time_point{} + std::chrono::milliseconds(31250 + 125000));
+    EXPECT_FALSE(rig.cp.idle());
+}
+
+TEST(Proxy, RouterQueryOnDownstreamPortIsQuerierElectionInput) {
+    ProxyRig rig;
+    rig.cp.on_control_frame(1, rig.router_query("198.51.100.0")); // lower than ours (.1)
+    EXPECT_EQ(rig.cp.counters().queries, 0u);                     // not a host query
+    const router::RouterEngine* rt = rig.cp.router(1, addr::Family::v4);
+    EXPECT_EQ(rt->counters().queries_received, 1u);
+    EXPECT_FALSE(rt->querier().querier);
+    EXPECT_EQ(rt->querier().querier_address, ip("198.51.100.0"));
+    EXPECT_TRUE(rig.cp.router(2, addr::Family::v4)->querier().querier);
+    // A higher address does not win.
+    rig.cp.on_control_frame(2, rig.router_query("198.51.100.9"));
+    EXPECT_TRUE(rig.cp.router(2, addr::Family::v4)->querier().querier);
+    EXPECT_TRUE(rig.take(up).empty());
+}
+
+TEST(Proxy, ReportsOnTheUpstreamPortAreStillIgnored) {
+    ProxyRig rig;
+    rig.host_report(up, RecordType::allow_new_sources, {S1});
+    EXPECT_EQ(rig.cp.counters().ignored, 1u);
+    EXPECT_EQ(rig.cp.counters().router_messages, 0u);
+    EXPECT_EQ(rig.upstream_filter(), FilterState::none());
+    // And the upstream port still answers a query as a host.
+    rig.cp.on_control_frame(up, rig.router_query("192.0.2.1"));
+    EXPECT_EQ(rig.cp.counters().queries, 1u);
+}
+
+TEST(Proxy, DownstreamLinkDownWithdrawsItsStateUpstream) {
+    ProxyRig rig;
+    rig.host_report(1, RecordType::allow_new_sources, {S1});
+    rig.host_report(2, RecordType::allow_new_sources, {S2});
+    rig.cp.set_link(1, false);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4), nullptr);
+    EXPECT_EQ(rig.upstream_filter(), include({S2}));
+    rig.take(1);
+    rig.cp.set_link(1, true); // fresh routers: startup queries, nothing learnt
+    ASSERT_NE(rig.cp.router(1, addr::Family::v4), nullptr);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->group_count(), 0u);
+    EXPECT_EQ(rig.take(1).size(), 2u);
+}
+
+TEST(Proxy, ADownstreamPortNeedsAnUpstreamPortFirst) {
+    VirtualClock clock;
+    SplitMix rng{1};
+    ControlPlane cp(membership::Limits{}, clock, rng);
+    PortSetup s;
+    s.id = 1;
+    s.name = "down";
+    s.role = PortRole::downstream;
+    s.mld = false;
+    s.transmit = [](std::span<const uint8_t>) {};
+    EXPECT_EQ(cp.add_port(s), errc::no_device);
+    PortSetup u = s;
+    u.id = 0;
+    u.name = "up";
+    u.role = PortRole::upstream;
+    EXPECT_EQ(cp.add_port(u), errc::ok);
+    EXPECT_EQ(cp.upstream(), PortId(0));
+    EXPECT_EQ(cp.add_port(s), errc::ok);
+    ASSERT_TRUE(cp.downstream_receiver(1));
+    EXPECT_EQ(cp.engine().receiver_name(*cp.downstream_receiver(1)), "downstream:down");
+    EXPECT_EQ(cp.host(1, addr::Family::v4), nullptr); // no host side downstream
+}
+
+TEST(Proxy, TooManyDownstreamSourcesWidenToAnySource) {
+    ProxyRig rig;
+    std::vector<IpAddr> many;
+    for (int i = 1; i <= 70; ++i) // Limits::max_filter_sources is 64
+        many.push_back(ip(("10.1.0." + std::to_string(i)).c_str()));
+    rig.host_report(1, RecordType::allow_new_sources, many);
+    EXPECT_EQ(rig.cp.counters().proxy_widened, 1u);
+    EXPECT_EQ(rig.upstream_filter(), FilterState::any_source());
+}
+
+} // namespace
+} // namespace mcfwd::control
