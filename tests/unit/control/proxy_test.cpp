@@ -290,6 +290,39 @@ TEST(Proxy, ADownstreamPortNeedsAnUpstreamPortFirst) {
     EXPECT_EQ(cp.host(1, addr::Family::v4), nullptr); // no host side downstream
 }
 
+TEST(Proxy, MldListenerDownstreamIsReportedUpstreamWithMld) {
+    ProxyRig rig;
+    rig.take(up);
+    const IpAddr g6 = ip("ff3e::1234");
+    const IpAddr s6 = ip("2001:db8::1");
+    wire::FrameParams host;
+    host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:02");
+    host.ipv6_src = ip("fe80::aa:2");
+    wire::Report report;
+    report.family = addr::Family::v6;
+    report.records.push_back({RecordType::allow_new_sources, g6, {s6}});
+    std::vector<wire::Frame> frames;
+    ASSERT_EQ(wire::encode(wire::Message{report}, host, frames), errc::ok);
+    rig.cp.on_control_frame(2, frames.at(0));
+    EXPECT_EQ(rig.cp.router(2, addr::Family::v6)->forwarding(g6), include({s6}));
+    EXPECT_EQ(rig.upstream_filter(g6), include({s6}));
+    auto out = rig.take(up);
+    ASSERT_EQ(out.size(), 1u);
+    auto& r = std::get<wire::Report>(out[0].message);
+    EXPECT_EQ(r.family, addr::Family::v6);
+    EXPECT_EQ(out[0].ip_src, ip("fe80::10"));
+    EXPECT_EQ(r.records.at(0).group, g6);
+}
+
+TEST(Proxy, LinkLocalGroupsStayOnTheirLink) {
+    ProxyRig rig;
+    const IpAddr mdns = ip("224.0.0.251");
+    rig.host_report(1, RecordType::change_to_exclude, {}, mdns);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->group_count(), 1u);
+    EXPECT_EQ(rig.upstream_filter(mdns), FilterState::none());
+    EXPECT_TRUE(rig.take(up).empty());
+}
+
 TEST(Proxy, TooManyDownstreamSourcesWidenToAnySource) {
     ProxyRig rig;
     std::vector<IpAddr> many;
