@@ -109,6 +109,21 @@ struct ProtocolConfig {
     static ProtocolConfig mld_defaults() { return {true, 2, 2, std::nullopt, false}; }
 };
 
+/// The router side of a downstream port (`ports[].querier`; RFC 3376 §8 / RFC 3810
+/// §9 names). Robustness comes from the port's igmp / mld `robustness`. Maps onto
+/// router::RouterConfig; unset optionals take the RFC defaults there.
+struct QuerierConfig {
+    bool enabled = true;                            // take part in the election, send queries
+    uint32_t query_interval_ms = 125'000;           // [Query Interval], 1 s .. 31744 s
+    uint32_t query_response_interval_ms = 10'000;   // [Query Response Interval], < query interval
+    uint32_t last_member_query_interval_ms = 1'000; // 100 ms .. 25.5 s (LMQT)
+    std::optional<uint8_t> last_member_query_count; // 1..7, default robustness
+    std::optional<uint8_t> startup_query_count;     // 1..7, default robustness
+    std::optional<uint32_t> startup_query_interval_ms; // default query_interval / 4
+    uint32_t max_groups = 4096;                        // per family, 1..1,000,000
+    uint32_t max_sources = 65536;                      // per family, over all groups
+};
+
 struct Port {
     std::string name; // [a-z0-9_-]{1,32}, unique
     DeviceKind kind = DeviceKind::vdev;
@@ -127,6 +142,8 @@ struct Port {
     ProtocolConfig igmp = ProtocolConfig::igmp_defaults();
     ProtocolConfig mld = ProtocolConfig::mld_defaults();
     FlowSteering flow_steering = FlowSteering::automatic;
+    /// role == downstream: the router/querier parameters (an error on an upstream port).
+    QuerierConfig querier;
     Location location; // of the port's entry, for errors found while starting
 };
 
