@@ -18,8 +18,13 @@
 //     outlet), every receiver that accepted (S,G) at every epoch from injection
 //     to that moment must have received it, exactly once. Rings are sized so that
 //     nothing can be dropped (sink_full must stay 0), so no loss is excused.
-// The main lcore drains the outlet rings between operations; the forwarding lcore
-// spins on its RX queue: both cores stay busy, nothing sleeps.
+// Traffic per operation: two frames of random (S,G)s injected before it (they
+// cross the table while it changes), and two probes after it — the (S,G) the
+// operation named and another source to that group — which the main lcore waits
+// (bounded spin) to see through, so that an update that never reached the table
+// meets traffic before a later operation republishes the group. The main lcore
+// drains the outlet rings between operations; the forwarding lcore spins on its
+// RX queue: both cores stay busy, nothing sleeps.
 //
 // Operation count: MCFWD_CHURN_OPS (environment) overrides the default 100 000.
 #include "../../unit/pktparse/frame_builder.hpp"
@@ -326,13 +331,15 @@ protected:
     }
 
     /// One random operation through the control path; its expected result comes
-    /// from the oracle, a mismatch is a violation.
-    void operate();
+    /// from the oracle, a mismatch is a violation. Returns the (S,G) it named.
+    int operate();
     void violation(const std::string& what) {
         if (violations_++ < 10)
             first_violations_ += what + "\n";
     }
-    void inject(unsigned n);
+    /// n frames of random (S,G)s, or, with probe >= 0, the (S,G) probe and one
+    /// other source to its group.
+    void inject(unsigned n, int probe = -1);
     void drain_outlets();
     void finish_through(uint64_t finished);
     void check_engine_matches_oracle();
@@ -372,12 +379,12 @@ protected:
 
     uint64_t ops_ok_ = 0, ops_failed_ = 0;
     uint64_t deliveries_ = 0, member_required_ = 0, member_delivered_ = 0;
-    uint64_t window_epochs_ = 0, excused_ = 0;
+    uint64_t window_epochs_ = 0, excused_ = 0, ops_without_frames_ = 0;
     uint64_t violations_ = 0;
     std::string first_violations_;
 };
 
-void Churn::operate() {
+int Churn::operate() {
     const int r = int(rng_() % k_receivers);
     const int g = int(rng_() % k_groups);
     const int s = int(rng_() % k_listable);
@@ -467,11 +474,16 @@ void Churn::operate() {
         violation(std::string(what) + " receiver " + std::to_string(r) + " group " + group_text[g] +
                   ": engine said " + std::string(errc_name(got)) + ", oracle " +
                   std::string(errc_name(want)));
+    return sg(g, s);
 }
 
-void Churn::inject(unsigned n) {
+void Churn::inject(unsigned n, int probe) {
     for (unsigned i = 0; i < n; ++i) {
-        const int which = int(rng_() % k_sg);
+        int which = int(rng_() % k_sg);
+        if (probe >= 0)
+            which = i == 0 ? probe
+                           : probe - probe % k_traffic_src +
+                                 int((probe + 1 + rng_() % (k_traffic_src - 1)) % k_traffic_src);
         const Frame& f = frames_[which];
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         if (!m) {
@@ -576,7 +588,12 @@ void Churn::check_engine_matches_oracle() {
 // Frames in flight at once: well under the RX ring (1024) and each outlet ring
 // (4096), so no ring can fill whatever the two lcores' relative speeds.
 constexpr uint64_t k_window = 64;
-constexpr unsigned k_frames_per_op = 4;
+// Per operation: 2 frames of random (S,G)s, then 2 probes right after it: the
+// (S,G) the operation named and another source to that group, so that a change
+// that failed to reach the table (or reached it wrong) meets traffic at once.
+constexpr unsigned k_random_frames = 2;
+constexpr unsigned k_probe_frames = 2;
+constexpr unsigned k_frames_per_op = k_random_frames + k_probe_frames;
 
 TEST_F(Churn, EveryDeliveryIsJustifiedAndNoMemberFrameIsLostWhileFiltersChange) {
     const uint64_t ops = operations();
@@ -598,9 +615,21 @@ TEST_F(Churn, EveryDeliveryIsJustifiedAndNoMemberFrameIsLostWhileFiltersChange) 
             rte_pause();
             finished = lcore_.finished.load(std::memory_order_acquire);
         }
-        if (next_seq_ - finished + k_frames_per_op <= k_window)
-            inject(k_frames_per_op);
-        operate();
+        const bool room = next_seq_ - finished + k_frames_per_op <= k_window;
+        if (room)
+            inject(k_random_frames);
+        const int named = operate();
+        if (room) {
+            inject(k_probe_frames, named);
+            // The probes must meet the entry this operation published, not one a
+            // later operation publishes: wait (bounded) until they are through.
+            for (int spin = 0;
+                 spin < 100000 && lcore_.finished.load(std::memory_order_acquire) < next_seq_;
+                 ++spin)
+                rte_pause();
+        } else {
+            ++ops_without_frames_;
+        }
         if (op % 4096 == 0)
             check_engine_matches_oracle();
     }
@@ -629,15 +658,17 @@ TEST_F(Churn, EveryDeliveryIsJustifiedAndNoMemberFrameIsLostWhileFiltersChange) 
     for (auto& per_receiver : history_)
         for (const History& h : per_receiver)
             flips += h.flips();
-    std::printf("churn: %llu operations (%llu ok, %llu refused), %llu acceptance flips, "
+    std::printf("churn: %llu operations (%llu ok, %llu refused, %llu without frames: the "
+                "forwarding lcore lagged), %llu acceptance flips, "
                 "%llu frames, %llu deliveries, %llu member deliveries required, "
                 "%llu (receiver, frame) pairs excused by a flip in the frame's window, "
                 "%.2f operations per window on average, "
                 "%llu source_filtered, %llu not_member, %llu reports sent, %.1f s\n",
                 (unsigned long long)ops, (unsigned long long)ops_ok_,
-                (unsigned long long)ops_failed_, (unsigned long long)flips,
-                (unsigned long long)next_seq_, (unsigned long long)deliveries_,
-                (unsigned long long)member_required_, (unsigned long long)excused_,
+                (unsigned long long)ops_failed_, (unsigned long long)ops_without_frames_,
+                (unsigned long long)flips, (unsigned long long)next_seq_,
+                (unsigned long long)deliveries_, (unsigned long long)member_required_,
+                (unsigned long long)excused_,
                 double(window_epochs_) / double(next_seq_ ? next_seq_ : 1),
                 (unsigned long long)c.source_filtered, (unsigned long long)c.not_member,
                 (unsigned long long)reports_sent_, seconds);
