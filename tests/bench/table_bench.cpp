@@ -5,8 +5,8 @@
 // Also the writer's cost to replace one group's entry (control path).
 //
 // Memory: a GroupEntry holds its own source table (~32 bytes per listed source),
-// so sources cannot be shared between groups. 1M x 64 (~2.2 GiB) and 100k x
-// 1024 (~3.3 GiB) are built in full. 1M x 1024 would need ~33 GiB: it is
+// so sources cannot be shared between groups. 1M x 64 (~2.1 GiB) and 100k x
+// 1024 (~3.1 GiB) are built in full. 1M x 1024 would need ~33 GiB: it is
 // measured as 1M groups of which one in 32 lists 1024 sources and the others 8
 // (~1.3 GiB), with every query going to a 1024-source group (arg every:32). Its
 // lookups walk the same structures as the full shape (a 1M-group slot table, a
@@ -122,7 +122,7 @@ struct Fixture {
     size_t heap_bytes = 0;
 };
 
-/// One fixture at a time (the biggest is ~3.3 GiB), reused across the
+/// One fixture at a time (the biggest is ~3.1 GiB), reused across the
 /// benchmarks' repeated calls for the same shape.
 Fixture& fixture(size_t groups, size_t sources, size_t every) {
     static std::unique_ptr<Fixture> f;
