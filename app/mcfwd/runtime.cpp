@@ -30,6 +30,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -104,6 +105,9 @@ public:
 private:
     void make_pool();
     void open_ports();
+    void make_lcores();
+    table::OutletId add_outlet(const std::string& who,
+                               const std::function<dataplane::Outlet(size_t lcore)>& make);
     void make_outlets_and_receivers();
     void start_lcores();
     void control_loop();
@@ -165,7 +169,9 @@ void Runtime::open_ports() {
         // its own queue. Forwarding lcore k sends on queue k of a port some receiver
         // uses as its sink; the control lcore sends reports on the next queue of a
         // port that speaks IGMP or MLD. (net_pcap has one queue per tx_pcap file.)
-        bool sink_target = false;
+        // A downstream port receives the upstream traffic its hosts asked for
+        // (RFC 4605 proxy): every forwarding lcore sends on it too.
+        bool sink_target = pc.role == config::PortRole::downstream;
         for (const config::Receiver& r : cfg_.receivers)
             sink_target |= r.sink.kind == config::SinkKind::port && r.sink.port_index == i;
         const bool speaks = pc.igmp.enabled || pc.mld.enabled;
@@ -209,7 +215,17 @@ void Runtime::open_ports() {
         pr.link = pr.port->link_up();
         ports_.push_back(std::move(pr));
     }
-    for (PortRuntime& pr : ports_) {
+    // The proxy's upstream port (the first upstream one) must exist before any
+    // downstream port joins on it: upstream ports are added first.
+    std::vector<PortRuntime*> order;
+    for (PortRuntime& pr : ports_)
+        if (pr.cfg->role == config::PortRole::upstream)
+            order.push_back(&pr);
+    for (PortRuntime& pr : ports_)
+        if (pr.cfg->role == config::PortRole::downstream)
+            order.push_back(&pr);
+    for (PortRuntime* prp : order) {
+        PortRuntime& pr = *prp;
         const uint16_t id = pr.port->port_id();
         if (id >= by_port_id_.size())
             by_port_id_.resize(size_t(id) + 1, nullptr);
@@ -242,8 +258,37 @@ void Runtime::open_ports() {
         PortRuntime* raw = &pr;
         s.transmit = [this, raw](std::span<const uint8_t> f) { transmit(*raw, f); };
         s.up = pr.link;
+        if (pc.role == config::PortRole::downstream) {
+            s.role = control::PortRole::downstream;
+            auto router_config = [&](const config::ProtocolConfig& p) {
+                const config::QuerierConfig& q = pc.querier;
+                router::RouterConfig r;
+                r.querier = q.enabled;
+                r.robustness = p.robustness;
+                r.query_interval = std::chrono::milliseconds(q.query_interval_ms);
+                r.query_response_interval = std::chrono::milliseconds(q.query_response_interval_ms);
+                r.last_member_query_interval =
+                    std::chrono::milliseconds(q.last_member_query_interval_ms);
+                r.last_member_query_count = q.last_member_query_count;
+                r.startup_query_count = q.startup_query_count;
+                if (q.startup_query_interval_ms)
+                    r.startup_query_interval =
+                        std::chrono::milliseconds(*q.startup_query_interval_ms);
+                r.max_groups = q.max_groups;
+                r.max_sources = q.max_sources;
+                return r;
+            };
+            s.igmp_router = router_config(pc.igmp);
+            s.mld_router = router_config(pc.mld);
+            const uint16_t port_id = id;
+            s.outlet = add_outlet("downstream port " + pc.name, [&](size_t i) {
+                return dataplane::Outlet::tx(port_id, static_cast<uint16_t>(i));
+            });
+        }
         if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
-            throw StartupError("port " + pc.name + ": " + std::string(errc_name(e)));
+            throw StartupError(
+                "port " + pc.name + ": " + std::string(errc_name(e)) +
+                (e == errc::no_device ? " (a downstream port needs an upstream port)" : ""));
     }
 }
 
@@ -266,10 +311,8 @@ void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
     }
 }
 
-void Runtime::make_outlets_and_receivers() {
-    auto& engine = cp_->engine();
-    const size_t nfwd = cfg_.lcores.forwarding.size();
-    for (size_t i = 0; i < nfwd; ++i) {
+void Runtime::make_lcores() {
+    for (size_t i = 0; i < cfg_.lcores.forwarding.size(); ++i) {
         auto l = std::make_unique<Lcore>();
         l->lcore_id = cfg_.lcores.forwarding[i];
         l->reader_id = static_cast<unsigned>(i);
@@ -277,6 +320,22 @@ void Runtime::make_outlets_and_receivers() {
         l->stop = &stop_;
         lcores_.push_back(std::move(l));
     }
+}
+
+// One outlet on every forwarding lcore, each sending on that lcore's own TX
+// queue (or all into the same ring); the same id everywhere.
+table::OutletId Runtime::add_outlet(const std::string& who,
+                                    const std::function<dataplane::Outlet(size_t lcore)>& make) {
+    table::OutletId id = 0;
+    for (size_t i = 0; i < lcores_.size(); ++i)
+        if (lcores_[i]->outlets.add(make(i), id) != errc::ok)
+            throw StartupError(who + ": more than " + std::to_string(table::max_outlets) +
+                               " receivers and downstream ports");
+    return id;
+}
+
+void Runtime::make_outlets_and_receivers() {
+    auto& engine = cp_->engine();
     rings_.assign(cfg_.receivers.size(), nullptr);
     for (size_t r = 0; r < cfg_.receivers.size(); ++r) {
         const config::Receiver& rc = cfg_.receivers[r];
@@ -287,17 +346,12 @@ void Runtime::make_outlets_and_receivers() {
                 throw StartupError("receiver " + rc.name + ": cannot create ring " + rc.sink.name +
                                    ": " + rte_strerror(rte_errno));
         }
-        // The same outlet id on every lcore; a TX sink uses that lcore's own queue.
-        table::OutletId id = 0;
-        for (size_t i = 0; i < nfwd; ++i) {
-            dataplane::Outlet o =
-                rc.sink.kind == config::SinkKind::ring
-                    ? dataplane::Outlet::ring_sink(rings_[r])
-                    : dataplane::Outlet::tx(ports_[rc.sink.port_index].port->port_id(),
-                                            static_cast<uint16_t>(i));
-            if (lcores_[i]->outlets.add(o, id) != errc::ok)
-                throw StartupError("receiver " + rc.name + ": more than 64 receivers");
-        }
+        const table::OutletId id = add_outlet("receiver " + rc.name, [&](size_t i) {
+            return rc.sink.kind == config::SinkKind::ring
+                       ? dataplane::Outlet::ring_sink(rings_[r])
+                       : dataplane::Outlet::tx(ports_[rc.sink.port_index].port->port_id(),
+                                               static_cast<uint16_t>(i));
+        });
         auto rid = engine.open_receiver(rc.name);
         if (!rid)
             throw StartupError("receiver " + rc.name + ": " + std::string(errc_name(rid.error())));
@@ -459,11 +513,19 @@ void Runtime::print_summary() {
             (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
             nf->programmed().size(), nf->allmulti() ? "on" : "off",
             std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
+        for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+            if (const router::RouterEngine* r = cp_->router(pr.port->port_id(), f))
+                std::printf("  port %s: %s router: %zu group(s) learned, %s, general queries sent "
+                            "%llu\n",
+                            pr.cfg->name.c_str(), f == addr::Family::v4 ? "IGMP" : "MLD",
+                            r->group_count(), r->querier().querier ? "querier" : "not querier",
+                            (unsigned long long)r->counters().general_queries_sent);
     }
 }
 
 int Runtime::run() {
     make_pool();
+    make_lcores();
     open_ports();
     make_outlets_and_receivers();
     { // Telemetry commands (docs/TELEMETRY.md), served in control_loop.
