@@ -256,6 +256,7 @@ private:
     Port read_port(const Field& f, const std::string& path, const Config& c);
     void read_protocol(const Field& f, const std::string& path, addr::Family family,
                        ProtocolConfig& p);
+    void read_querier(const Field& f, const std::string& path, QuerierConfig& q);
     void read_receivers(const Field& f, Config& c);
     Receiver read_receiver(const Field& f, const std::string& path, const Config& c);
     Join read_join(const Field& f, const std::string& path, const Config& c);
@@ -507,7 +508,7 @@ void Reader::read_ports(const Field& f, Config& c) {
 Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
     const Map m(*this, f.value, path, f.loc,
                 {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
-                 "ipv6", "igmp", "mld", "flow_steering"});
+                 "ipv6", "igmp", "mld", "flow_steering", "querier"});
     Port p;
     p.location = f.loc;
 
@@ -615,7 +616,64 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
         read_protocol(*x, m.path("igmp"), addr::Family::v4, p.igmp);
     if (const Field* x = m.get("mld"))
         read_protocol(*x, m.path("mld"), addr::Family::v6, p.mld);
+    if (const Field* x = m.get("querier")) {
+        // The router side exists only where mcfwd faces hosts (RFC 4605: a proxy runs
+        // the router portion on its downstream interfaces only).
+        if (p.role != PortRole::downstream)
+            fail(x->key_loc, m.path("querier"),
+                 "applies to downstream ports only; this port's role is " +
+                     std::string(role_name(p.role)) + (m.get("role") ? "" : " (the default)"));
+        read_querier(*x, m.path("querier"), p.querier);
+    }
     return p;
+}
+
+void Reader::read_querier(const Field& f, const std::string& path, QuerierConfig& q) {
+    const Map m(*this, f.value, path, f.loc,
+                {"enabled", "query_interval_ms", "query_response_interval_ms",
+                 "last_member_query_interval_ms", "last_member_query_count", "startup_query_count",
+                 "startup_query_interval_ms", "max_groups", "max_sources"});
+    auto u32 = [&](const Field& x, std::string_view key, int64_t min, int64_t max) {
+        return static_cast<uint32_t>(integer(x, m.path(key), min, max));
+    };
+    if (const Field* x = m.get("enabled"))
+        q.enabled = boolean(*x, m.path("enabled"));
+    // The QQIC (RFC 3376 §4.1.7, RFC 3810 §5.1.9) carries at most 31744 s; below 1 s it
+    // would be sent as 0, which means "not given".
+    const Field* qi = m.get("query_interval_ms");
+    if (qi != nullptr)
+        q.query_interval_ms = u32(*qi, "query_interval_ms", 1'000, 31'744'000);
+    // IGMPv3's Max Resp Code counts tenths of a second up to 3174.4 s (RFC 3376 §4.1.1);
+    // MLDv2's counts milliseconds up to 8387.584 s (RFC 3810 §5.1.3): the range both carry.
+    const Field* qri = m.get("query_response_interval_ms");
+    if (qri != nullptr)
+        q.query_response_interval_ms = u32(*qri, "query_response_interval_ms", 100, 3'174'400);
+    // RFC 3376 §8.3: the response interval must be less than the query interval, or hosts
+    // would still be answering one query when the next arrives.
+    if (q.query_response_interval_ms >= q.query_interval_ms) {
+        const auto both =
+            "query_response_interval_ms (" + std::to_string(q.query_response_interval_ms) +
+            ") must be less than query_interval_ms (" + std::to_string(q.query_interval_ms) + ")";
+        if (qri != nullptr)
+            fail(qri->loc, m.path("query_response_interval_ms"),
+                 both + (qi == nullptr ? ", the default" : "") + " (RFC 3376 §8.3)");
+        fail(qi->loc, m.path("query_interval_ms"),
+             both + ", with query_response_interval_ms at its default (RFC 3376 §8.3)");
+    }
+    // 25.5 s is the most an IGMPv2 group-specific query's Max Resp Time carries (RFC 2236
+    // §2.2), and group-specific queries may be sent in IGMPv2 compatibility mode.
+    if (const Field* x = m.get("last_member_query_interval_ms"))
+        q.last_member_query_interval_ms = u32(*x, "last_member_query_interval_ms", 100, 25'500);
+    if (const Field* x = m.get("last_member_query_count"))
+        q.last_member_query_count = static_cast<uint8_t>(u32(*x, "last_member_query_count", 1, 7));
+    if (const Field* x = m.get("startup_query_count"))
+        q.startup_query_count = static_cast<uint8_t>(u32(*x, "startup_query_count", 1, 7));
+    if (const Field* x = m.get("startup_query_interval_ms"))
+        q.startup_query_interval_ms = u32(*x, "startup_query_interval_ms", 100, 31'744'000);
+    if (const Field* x = m.get("max_groups"))
+        q.max_groups = u32(*x, "max_groups", 1, 1'000'000);
+    if (const Field* x = m.get("max_sources"))
+        q.max_sources = u32(*x, "max_sources", 1, 10'000'000);
 }
 
 void Reader::read_protocol(const Field& f, const std::string& path, addr::Family family,

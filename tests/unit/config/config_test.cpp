@@ -56,6 +56,8 @@ TEST(ConfigDefaults, MinimalConfigTakesEveryDefault) {
     EXPECT_EQ(p.mld.version, 2);
     EXPECT_EQ(p.mld.robustness, 2);
     EXPECT_EQ(p.flow_steering, FlowSteering::automatic);
+    EXPECT_TRUE(p.querier.enabled);
+    EXPECT_EQ(p.querier.query_interval_ms, 125000u);
     EXPECT_EQ(p.location, (Location{1, 9}));
 }
 
@@ -231,6 +233,105 @@ TEST(ConfigPorts, UntaggedFrameFitsTheDataRoomThatATaggedOneDoesNot) {
     const Config c = load_string(
         "mempool: { data_room: 1648 }\nports: [{ name: a, device: net_null0 }]\n", "t.yaml");
     EXPECT_EQ(c.mempool.data_room, 1648u);
+}
+
+TEST(ConfigQuerier, EveryKeyOfADownstreamPortIsRead) {
+    const Config c = load_string(R"(
+ports:
+  - { name: up, device: net_null0 }
+  - name: down
+    device: net_null1
+    role: downstream
+    querier:
+      enabled: false
+      query_interval_ms: 60000
+      query_response_interval_ms: 5000
+      last_member_query_interval_ms: 300
+      last_member_query_count: 3
+      startup_query_count: 4
+      startup_query_interval_ms: 15000
+      max_groups: 100
+      max_sources: 2000
+)",
+                                 "t.yaml");
+    const QuerierConfig& q = c.ports[1].querier;
+    EXPECT_FALSE(q.enabled);
+    EXPECT_EQ(q.query_interval_ms, 60000u);
+    EXPECT_EQ(q.query_response_interval_ms, 5000u);
+    EXPECT_EQ(q.last_member_query_interval_ms, 300u);
+    EXPECT_EQ(q.last_member_query_count, std::optional<uint8_t>(3));
+    EXPECT_EQ(q.startup_query_count, std::optional<uint8_t>(4));
+    EXPECT_EQ(q.startup_query_interval_ms, std::optional<uint32_t>(15000));
+    EXPECT_EQ(q.max_groups, 100u);
+    EXPECT_EQ(q.max_sources, 2000u);
+}
+
+void expect_default_querier(const QuerierConfig& q) {
+    EXPECT_TRUE(q.enabled);
+    EXPECT_EQ(q.query_interval_ms, 125000u);
+    EXPECT_EQ(q.query_response_interval_ms, 10000u);
+    EXPECT_EQ(q.last_member_query_interval_ms, 1000u);
+    EXPECT_FALSE(q.last_member_query_count.has_value()) << "defaults to the robustness";
+    EXPECT_FALSE(q.startup_query_count.has_value()) << "defaults to the robustness";
+    EXPECT_FALSE(q.startup_query_interval_ms.has_value()) << "defaults to query interval / 4";
+    EXPECT_EQ(q.max_groups, 4096u);
+    EXPECT_EQ(q.max_sources, 65536u);
+}
+
+TEST(ConfigQuerier, DownstreamPortWithoutQuerierOrWithAnEmptyOneTakesTheDefaults) {
+    const Config c = load_string(R"(
+ports:
+  - { name: a, device: net_null0, role: downstream }
+  - { name: b, device: net_null1, role: downstream, querier: {} }
+)",
+                                 "t.yaml");
+    for (const Port& p : c.ports) {
+        SCOPED_TRACE(p.name);
+        expect_default_querier(p.querier);
+    }
+}
+
+TEST(ConfigQuerier, RangeEndsAreAccepted) {
+    const Config lo = load_string(R"(
+ports:
+  - name: d
+    device: net_null0
+    role: downstream
+    querier: { query_interval_ms: 1000, query_response_interval_ms: 100,
+               last_member_query_interval_ms: 100, last_member_query_count: 1,
+               startup_query_count: 1, startup_query_interval_ms: 100, max_groups: 1,
+               max_sources: 1 }
+)",
+                                  "t.yaml");
+    EXPECT_EQ(lo.ports[0].querier.query_interval_ms, 1000u);
+    EXPECT_EQ(lo.ports[0].querier.query_response_interval_ms, 100u);
+    const Config hi = load_string(R"(
+ports:
+  - name: d
+    device: net_null0
+    role: downstream
+    querier: { query_interval_ms: 31744000, query_response_interval_ms: 3174400,
+               last_member_query_interval_ms: 25500, last_member_query_count: 7,
+               startup_query_count: 7, startup_query_interval_ms: 31744000,
+               max_groups: 1000000, max_sources: 10000000 }
+)",
+                                  "t.yaml");
+    const QuerierConfig& q = hi.ports[0].querier;
+    EXPECT_EQ(q.query_interval_ms, 31744000u);
+    EXPECT_EQ(q.query_response_interval_ms, 3174400u);
+    EXPECT_EQ(q.last_member_query_interval_ms, 25500u);
+    EXPECT_EQ(q.last_member_query_count, std::optional<uint8_t>(7));
+    EXPECT_EQ(q.startup_query_count, std::optional<uint8_t>(7));
+    EXPECT_EQ(q.max_groups, 1000000u);
+    EXPECT_EQ(q.max_sources, 10000000u);
+}
+
+TEST(ConfigQuerier, ResponseIntervalJustBelowTheQueryIntervalIsAccepted) {
+    const Config c =
+        load_string("ports:\n  - name: d\n    device: net_null0\n"
+                    "    role: downstream\n    querier: { query_interval_ms: 10001 }\n",
+                    "t.yaml");
+    EXPECT_EQ(c.ports[0].querier.query_interval_ms, 10001u);
 }
 
 TEST(ConfigScalars, BooleansAcceptYaml12CoreSpellings) {
