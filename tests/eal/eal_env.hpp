@@ -23,14 +23,22 @@ namespace mcfwd::testing {
 
 class EalEnvironment : public ::testing::Environment {
 public:
-    explicit EalEnvironment(std::vector<std::string> extra) : extra_(std::move(extra)) {}
+    /// lcores: the EAL's -l list ("0,1" for a test that launches a worker lcore).
+    explicit EalEnvironment(std::vector<std::string> extra, std::string lcores = "0")
+        : extra_(std::move(extra)), lcores_(std::move(lcores)) {}
 
     void SetUp() override {
         // --no-huge cannot be combined with --in-memory in DPDK 22.11 (it implies
         // legacy memory); a per-process file prefix keeps parallel programs apart.
-        std::vector<std::string> args = {"mcfwd-test", "--no-huge", "--no-pci",
+        std::vector<std::string> args = {"mcfwd-test",
+                                         "--no-huge",
+                                         "--no-pci",
                                          "--file-prefix=mcfwd-test-" + std::to_string(getpid()),
-                                         "-m", "256", "--log-level=lib.eal:warning", "-l", "0"};
+                                         "-m",
+                                         "256",
+                                         "--log-level=lib.eal:warning",
+                                         "-l",
+                                         lcores_};
         args.insert(args.end(), extra_.begin(), extra_.end());
         std::vector<char*> argv;
         for (auto& a : args)
@@ -54,6 +62,7 @@ public:
 
 private:
     std::vector<std::string> extra_;
+    std::string lcores_;
     static inline bool up_ = false;
     static inline std::string error_ = "EAL not initialised";
 };

@@ -28,6 +28,7 @@
 //
 // Operation count: MCFWD_CHURN_OPS (environment) overrides the default 100 000.
 #include "../../unit/pktparse/frame_builder.hpp"
+#include "../eal_env.hpp"
 
 #include "control/control_plane.hpp"
 #include "dataplane/forward.hpp"
@@ -67,44 +68,6 @@ using namespace mcfwd;
 using addr::IpAddr;
 using filter::FilterMode;
 using membership::ReceiverId;
-
-// ---- EAL with two lcores -------------------------------------------------------
-// eal_env.hpp pins the EAL to lcore 0 ("-l 0", which DPDK refuses to see twice);
-// this test needs a second lcore for the forwarding loop, so it carries its own
-// copy of that environment with "-l 0,1".
-class TwoLcoreEal : public ::testing::Environment {
-public:
-    void SetUp() override {
-        std::vector<std::string> args = {"mcfwd-churn",
-                                         "--no-huge",
-                                         "--no-pci",
-                                         "--file-prefix=mcfwd-churn-" + std::to_string(getpid()),
-                                         "-m",
-                                         "256",
-                                         "--log-level=lib.eal:warning",
-                                         "-l",
-                                         "0,1"};
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        up_ = rte_eal_init(int(argv.size()), argv.data()) >= 0;
-        if (!up_)
-            error_ = std::string("rte_eal_init failed: ") + rte_strerror(rte_errno);
-    }
-    void TearDown() override {
-        if (!up_)
-            return;
-        const std::string runtime_dir = rte_eal_get_runtime_dir();
-        rte_eal_cleanup();
-        std::error_code ignored;
-        std::filesystem::remove_all(runtime_dir, ignored);
-    }
-    static void require() { ASSERT_TRUE(up_) << error_; }
-
-private:
-    static inline bool up_ = false;
-    static inline std::string error_ = "EAL not initialised";
-};
 
 // ---- the address space the churn plays in ---------------------------------------
 constexpr int k_receivers = 6;
@@ -214,7 +177,7 @@ struct Frame {
 class Churn : public ::testing::Test {
 protected:
     void SetUp() override {
-        TwoLcoreEal::require();
+        mcfwd::testing::EalEnvironment::require();
         ASSERT_GE(rte_lcore_count(), 2u);
         fwd_lcore_ = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
         ASSERT_LT(fwd_lcore_, unsigned(RTE_MAX_LCORE));
@@ -705,6 +668,6 @@ TEST_F(Churn, EveryDeliveryIsJustifiedAndNoMemberFrameIsLostWhileFiltersChange) 
 
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
-    ::testing::AddGlobalTestEnvironment(new TwoLcoreEal);
+    ::testing::AddGlobalTestEnvironment(new mcfwd::testing::EalEnvironment({}, "0,1"));
     return RUN_ALL_TESTS();
 }
