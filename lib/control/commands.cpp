@@ -126,10 +126,12 @@ bool is_error(const Value& v) {
 
 namespace {
 
-constexpr std::array<CommandInfo, 13> commands_table{{
+constexpr std::array<CommandInfo, 14> commands_table{{
     {"ports", false, "[PORT]", "ports: link, groups, NIC filter (MACs, allmulticast and why)"},
     {"groups", false, "[PORT] [start=N] [limit=N]",
      "each port's merged groups: filter, reference count, members, IGMP/MLD state"},
+    {"router", false, "[PORT] [start=N] [limit=N]",
+     "downstream ports' router state: groups with source timers, querier, counters"},
     {"receivers", false, "[RECEIVER] [start=N] [limit=N]",
      "receivers: memberships with their filters, packets delivered to the outlet"},
     {"stats", false, "", "data path counters summed over lcores, control plane counters"},
@@ -271,6 +273,8 @@ private:
     Value port_value(const Port& p);
     Value host_value(const host::HostEngine& h);
     Value groups(const Args& a);
+    Value router(const Args& a);
+    Value querier_value(const Port& p, const router::RouterEngine& r);
     Value receivers(const Args& a);
     Value stats();
     Value help();
@@ -314,7 +318,7 @@ Value Executor::run(std::string_view name, std::string_view params) {
     static constexpr std::string_view listing_opts[] = {"start", "limit"};
     static constexpr std::string_view port_opt[] = {"port"};
     std::span<const std::string_view> allowed;
-    if (name == "groups" || name == "receivers")
+    if (name == "groups" || name == "receivers" || name == "router")
         allowed = listing_opts;
     else if (info->mutates && name != "close_receiver")
         allowed = port_opt;
@@ -327,6 +331,8 @@ Value Executor::run(std::string_view name, std::string_view params) {
         return groups(a);
     if (name == "receivers")
         return receivers(a);
+    if (name == "router")
+        return router(a);
     if (name == "stats" || name == "help") {
         if (!a.pos.empty())
             return error_value("EINVAL", std::string(name) + " takes no parameters");
@@ -488,6 +494,127 @@ Value Executor::groups(const Args& a) {
     v.set("total", uint64_t(all.size()));
     if (start + limit < all.size())
         v.set("next", uint64_t(start + limit));
+    return v;
+}
+
+// RFC 3376 §6.2 / RFC 3810 §7.2: the router side's records, as the engine keeps them.
+// Sources are split the way the RFCs name them: those with a running timer (INCLUDE's
+// list, EXCLUDE's Requested List) and the timer-zero ones (EXCLUDE's Exclude List).
+// Parallel scalar lists rather than one object per source keep a group's record
+// within telemetry's 256-keys-per-object limit up to 512 sources.
+Value Executor::router(const Args& a) {
+    if (a.pos.size() > 1)
+        return error_value("EINVAL", "router takes at most one port name");
+    size_t start = 0, limit = 0;
+    if (auto e = paging(a, start, limit))
+        return *e;
+    std::vector<const Port*> which;
+    if (!a.pos.empty()) {
+        const Port* p = port_by_name(a.pos[0]);
+        if (!p)
+            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
+        which.push_back(p);
+    } else {
+        for (const Port& p : ctx_.ports)
+            which.push_back(&p);
+    }
+    static constexpr addr::Family families[] = {addr::Family::v4, addr::Family::v6};
+    // Ports in configuration order, IGMP before MLD, groups by address (groups()
+    // is ordered). Snapshots are taken whole: the page is cut afterwards.
+    struct Row {
+        const Port* port;
+        router::GroupSnapshot g;
+    };
+    std::vector<Row> all;
+    Value queriers = Value::list();
+    for (const Port* p : which)
+        for (addr::Family f : families)
+            if (const router::RouterEngine* r = ctx_.cp->router(p->id, f)) {
+                queriers.push(querier_value(*p, *r));
+                for (router::GroupSnapshot& g : r->groups())
+                    all.push_back({p, std::move(g)});
+            }
+    Value list = Value::list();
+    for (size_t i = start; i < all.size() && i < start + limit; ++i) {
+        const auto& [p, g] = all[i];
+        Value e;
+        e.set("port", p->name);
+        e.set("protocol", g.group.is_v4() ? "igmp" : "mld");
+        e.set("group", g.group.to_string());
+        e.set("mode", filter::mode_name(g.mode));
+        Value sources = Value::list(), timers = Value::list(), blocked = Value::list();
+        for (const router::SourceSnapshot& s : g.sources) {
+            if (s.timer) {
+                sources.push(s.source.to_string());
+                timers.push(ms_until(*s.timer));
+            } else {
+                blocked.push(s.source.to_string());
+            }
+        }
+        e.set("sources", std::move(sources));
+        e.set("source_timers_ms", std::move(timers));
+        e.set("blocked", std::move(blocked));
+        timer(e, "group_timer_ms", g.group_timer);
+        e.set("compat_version", uint64_t(g.compat_version));
+        timer(e, "v1_host_ms", g.v1_host_until);
+        timer(e, "v2_host_ms", g.v2_host_until);
+        e.set("forwarding_mode", filter::mode_name(g.forwarding.mode));
+        e.set("forwarding_sources", sources_value(g.forwarding.sources));
+        e.set("group_retransmissions", uint64_t(g.group_retransmissions));
+        timer(e, "next_query_ms", g.next_query);
+        list.push(std::move(e));
+    }
+    Value v;
+    v.set("groups", std::move(list));
+    v.set("total", uint64_t(all.size()));
+    if (start + limit < all.size())
+        v.set("next", uint64_t(start + limit));
+    v.set("queriers", std::move(queriers));
+    return v;
+}
+
+Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
+    const router::QuerierSnapshot q = r.querier();
+    const router::RouterConfig& cfg = r.config();
+    const router::RouterCounters& c = r.counters();
+    auto ms = [](duration d) {
+        return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    };
+    Value v;
+    v.set("port", p.name);
+    v.set("protocol", cfg.address.is_v4() ? "igmp" : "mld");
+    v.set("querier", uint64_t(q.querier));
+    v.set("address", cfg.address.to_string());
+    v.set("querier_address", q.querier_address.to_string());
+    timer(v, "other_querier_ms", q.other_querier_until);
+    timer(v, "general_query_ms", q.next_general_query);
+    v.set("startup_left", uint64_t(q.startup_left));
+    v.set("robustness", uint64_t(q.robustness));
+    v.set("query_interval_ms", ms(q.query_interval));
+    v.set("group_membership_interval_ms", ms(q.group_membership_interval));
+    v.set("last_member_query_time_ms", ms(q.last_member_query_time));
+    v.set("groups", uint64_t(r.group_count()));
+    v.set("sources", uint64_t(r.source_count()));
+    v.set("max_groups", uint64_t(cfg.max_groups));
+    v.set("max_sources", uint64_t(cfg.max_sources));
+    Value cv;
+    cv.set("reports", c.reports);
+    cv.set("records", c.records);
+    cv.set("records_ignored", c.records_ignored);
+    cv.set("sources_ignored", c.sources_ignored);
+    cv.set("legacy_reports", c.legacy_reports);
+    cv.set("leaves", c.leaves);
+    cv.set("leaves_ignored", c.leaves_ignored);
+    cv.set("queries_received", c.queries_received);
+    cv.set("general_queries_sent", c.general_queries_sent);
+    cv.set("group_queries_sent", c.group_queries_sent);
+    cv.set("source_queries_sent", c.source_queries_sent);
+    cv.set("groups_refused", c.groups_refused);
+    cv.set("sources_refused", c.sources_refused);
+    cv.set("querier_lost", c.querier_lost);
+    cv.set("querier_won", c.querier_won);
+    cv.set("groups_expired", c.groups_expired);
+    v.set("counters", std::move(cv));
     return v;
 }
 

@@ -115,7 +115,7 @@ TEST(Commands, HelpListsEveryCommand) {
     Value h = rig.run("help");
     for (const CommandInfo& c : command_list())
         EXPECT_NE(h.find(c.name), nullptr) << c.name;
-    EXPECT_EQ(command_list().size(), 13u);
+    EXPECT_EQ(command_list().size(), 14u);
 }
 
 TEST(Commands, PortsShowNicFilterAndHostEngines) {

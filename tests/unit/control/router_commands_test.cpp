@@ -1,0 +1,256 @@
+// /mcfwd/router: a downstream port's router state as telemetry shows it — group
+// records with their sources and timers (RFC 3376 §6.2), the querier (§6.6.2),
+// counters including the limits' refusals, paging and the error answers.
+#include "control/commands.hpp"
+#include "simnic/sim_nic.hpp"
+#include "table/qsbr.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mcfwd::control {
+namespace {
+
+using wire::RecordType;
+
+IpAddr ip(const char* s) {
+    return *IpAddr::parse(s);
+}
+
+const IpAddr G1 = ip("232.1.1.1");
+const IpAddr G2 = ip("239.2.2.2");
+const IpAddr S1 = ip("10.0.0.1");
+const IpAddr S2 = ip("10.0.0.2");
+const IpAddr S3 = ip("10.0.0.3");
+
+// RFC 3376 §8.4 Group Membership Interval with the defaults: 2 * 125 s + 10 s.
+constexpr uint64_t gmi_ms = 260000;
+
+struct RouterRig {
+    explicit RouterRig(size_t max_groups = 4096)
+        : reclaimer(qsbr), table(reclaimer), cp(membership::Limits{}, clock, rng) {
+        PortSetup up;
+        up.id = 0;
+        up.name = "uplink";
+        up.driver = &nic;
+        up.table = &table;
+        up.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:00:10");
+        up.frame.ipv4_src = ip("192.0.2.10");
+        up.frame.ipv6_src = ip("fe80::10");
+        up.transmit = [](std::span<const uint8_t>) {};
+        EXPECT_EQ(cp.add_port(up), errc::ok);
+        PortSetup down;
+        down.id = 1;
+        down.name = "down1";
+        down.role = PortRole::downstream;
+        down.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:01:01");
+        down.frame.ipv4_src = ip("198.51.100.1");
+        down.frame.ipv6_src = ip("fe80::1:1");
+        down.igmp_router.max_groups = max_groups;
+        down.transmit = [](std::span<const uint8_t>) {};
+        EXPECT_EQ(cp.add_port(down), errc::ok);
+        ctx.cp = &cp;
+        ctx.clock = &clock;
+        ctx.ports = {{"uplink", 0}, {"down1", 1}};
+    }
+    // A listener on the downstream link sends an IGMPv3 report with one record.
+    void report(RecordType type, const IpAddr& group, std::vector<IpAddr> sources) {
+        wire::FrameParams host;
+        host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:01");
+        host.ipv4_src = ip("198.51.100.100");
+        wire::Report r;
+        r.records.push_back({type, group, std::move(sources)});
+        std::vector<wire::Frame> frames;
+        ASSERT_EQ(wire::encode(wire::Message{r}, host, frames), errc::ok);
+        for (auto& f : frames)
+            cp.on_control_frame(1, f);
+    }
+    void query_from(const char* from) {
+        wire::FrameParams router;
+        router.src_mac = *addr::MacAddr::parse("02:00:00:00:00:fe");
+        router.ipv4_src = ip(from);
+        wire::Query q;
+        q.max_response = std::chrono::seconds(10);
+        std::vector<wire::Frame> frames;
+        ASSERT_EQ(wire::encode_query(q, router, frames), errc::ok);
+        cp.on_control_frame(1, frames.at(0));
+    }
+    Value run(std::string_view params = "") { return execute(ctx, "router", params); }
+
+    VirtualClock clock;
+    SplitMix rng{7};
+    simnic::SimNic nic{16};
+    table::Qsbr qsbr{1};
+    table::QsbrReclaimer reclaimer;
+    table::PortTable table;
+    ControlPlane cp;
+    CommandContext ctx;
+};
+
+std::string err(const Value& v) {
+    const Value* e = v.find("error");
+    return e ? e->as_string() : "";
+}
+std::string str(const Value& v, std::string_view key) {
+    const Value* e = v.find(key);
+    return e && e->kind() == Value::Kind::string ? e->as_string() : "<missing>";
+}
+uint64_t num(const Value& v, std::string_view key) {
+    const Value* e = v.find(key);
+    return e && e->kind() == Value::Kind::uint ? e->as_uint() : ~uint64_t(0);
+}
+std::vector<std::string> strings(const Value& v, std::string_view key) {
+    std::vector<std::string> out;
+    if (const Value* l = v.find(key))
+        for (const Value& i : l->items())
+            out.push_back(i.as_string());
+    return out;
+}
+std::vector<uint64_t> numbers(const Value& v, std::string_view key) {
+    std::vector<uint64_t> out;
+    if (const Value* l = v.find(key))
+        for (const Value& i : l->items())
+            out.push_back(i.as_uint());
+    return out;
+}
+const Value& records(const Value& v) {
+    static const Value none = Value::list();
+    const Value* g = v.find("groups");
+    return g ? *g : none;
+}
+
+TEST(RouterCommand, ListsIncludeAndExcludeRecordsWithSourceAndGroupTimers) {
+    RouterRig rig;
+    rig.report(RecordType::mode_is_include, G1, {S1, S2});
+    rig.report(RecordType::mode_is_exclude, G2, {S3});
+    rig.clock.advance(std::chrono::milliseconds(1500));
+    rig.report(RecordType::allow_new_sources, G1, {S2}); // S2's timer back to GMI
+
+    const Value v = rig.run();
+    ASSERT_FALSE(is_error(v)) << v.to_json();
+    EXPECT_EQ(num(v, "total"), 2u);
+    EXPECT_EQ(v.find("next"), nullptr);
+    ASSERT_EQ(records(v).size(), 2u);
+
+    const Value& inc = records(v).items()[0];
+    EXPECT_EQ(str(inc, "port"), "down1");
+    EXPECT_EQ(str(inc, "protocol"), "igmp");
+    EXPECT_EQ(str(inc, "group"), "232.1.1.1");
+    EXPECT_EQ(str(inc, "mode"), "include");
+    EXPECT_EQ(strings(inc, "sources"), (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+    // Milliseconds remaining, relative to the clock's now (§6.4.1: IS_IN sets GMI).
+    EXPECT_EQ(numbers(inc, "source_timers_ms"), (std::vector<uint64_t>{gmi_ms - 1500, gmi_ms}));
+    EXPECT_TRUE(strings(inc, "blocked").empty());
+    EXPECT_EQ(inc.find("group_timer_ms"), nullptr); // no group timer in INCLUDE mode
+    EXPECT_EQ(num(inc, "compat_version"), 3u);
+    EXPECT_EQ(str(inc, "forwarding_mode"), "include");
+    EXPECT_EQ(strings(inc, "forwarding_sources"), strings(inc, "sources"));
+
+    // §6.4.1: IS_EX({S3}) on no record is EXCLUDE ({}, {S3}), group timer GMI.
+    const Value& exc = records(v).items()[1];
+    EXPECT_EQ(str(exc, "group"), "239.2.2.2");
+    EXPECT_EQ(str(exc, "mode"), "exclude");
+    EXPECT_TRUE(strings(exc, "sources").empty());
+    EXPECT_EQ(strings(exc, "blocked"), std::vector<std::string>{"10.0.0.3"});
+    EXPECT_EQ(num(exc, "group_timer_ms"), gmi_ms - 1500);
+    EXPECT_EQ(str(exc, "forwarding_mode"), "exclude");
+    EXPECT_EQ(strings(exc, "forwarding_sources"), std::vector<std::string>{"10.0.0.3"});
+
+    // The same through the port's name; the upstream port has no router: empty.
+    EXPECT_EQ(rig.run("down1"), v);
+    const Value up = rig.run("uplink");
+    ASSERT_FALSE(is_error(up));
+    EXPECT_EQ(num(up, "total"), 0u);
+    EXPECT_EQ(records(up).size(), 0u);
+    EXPECT_EQ(up.find("queriers")->size(), 0u);
+}
+
+TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
+    RouterRig rig;
+    Value v = rig.run("down1");
+    const Value* qs = v.find("queriers");
+    ASSERT_NE(qs, nullptr);
+    ASSERT_EQ(qs->size(), 2u); // IGMP and MLD
+    const Value& igmp = qs->items()[0];
+    EXPECT_EQ(str(igmp, "protocol"), "igmp");
+    EXPECT_EQ(str(qs->items()[1], "protocol"), "mld");
+    EXPECT_EQ(str(qs->items()[1], "address"), "fe80::1:1");
+    EXPECT_EQ(num(igmp, "querier"), 1u);
+    EXPECT_EQ(str(igmp, "querier_address"), "198.51.100.1");
+    EXPECT_EQ(igmp.find("other_querier_ms"), nullptr);
+    // §8.6: the next startup query is [Query Interval] / 4 away.
+    EXPECT_EQ(num(igmp, "general_query_ms"), 31250u);
+    EXPECT_EQ(num(igmp, "query_interval_ms"), 125000u);
+    EXPECT_EQ(num(igmp, "group_membership_interval_ms"), gmi_ms);
+    EXPECT_EQ(num(*igmp.find("counters"), "general_queries_sent"), 1u);
+
+    // §6.6.2: a lower address takes over; Other Querier Present Interval (§8.5:
+    // 2 * 125 s + 10 s / 2) then runs.
+    rig.query_from("198.51.100.0");
+    rig.clock.advance(std::chrono::seconds(5));
+    v = rig.run("down1");
+    const Value& lost = v.find("queriers")->items()[0];
+    EXPECT_EQ(num(lost, "querier"), 0u);
+    EXPECT_EQ(str(lost, "querier_address"), "198.51.100.0");
+    EXPECT_EQ(str(lost, "address"), "198.51.100.1");
+    EXPECT_EQ(num(lost, "other_querier_ms"), 255000u - 5000u);
+    EXPECT_EQ(lost.find("general_query_ms"), nullptr);
+    EXPECT_EQ(num(*lost.find("counters"), "querier_lost"), 1u);
+    EXPECT_EQ(num(*lost.find("counters"), "queries_received"), 1u);
+}
+
+TEST(RouterCommand, CountsGroupsRefusedBeyondMaxGroups) {
+    RouterRig rig(/*max_groups=*/2);
+    rig.report(RecordType::mode_is_include, ip("232.0.0.1"), {S1});
+    rig.report(RecordType::mode_is_include, ip("232.0.0.2"), {S1});
+    rig.report(RecordType::mode_is_include, ip("232.0.0.3"), {S1});
+    const Value v = rig.run("down1");
+    EXPECT_EQ(num(v, "total"), 2u);
+    const Value& igmp = v.find("queriers")->items()[0];
+    EXPECT_EQ(num(igmp, "groups"), 2u);
+    EXPECT_EQ(num(igmp, "max_groups"), 2u);
+    EXPECT_EQ(num(igmp, "sources"), 2u);
+    EXPECT_EQ(num(*igmp.find("counters"), "groups_refused"), 1u);
+    EXPECT_EQ(num(*igmp.find("counters"), "sources_refused"), 0u);
+    EXPECT_EQ(num(*igmp.find("counters"), "reports"), 3u);
+}
+
+TEST(RouterCommand, PagesThroughGroupsInAddressOrder) {
+    RouterRig rig;
+    for (int i = 5; i >= 1; --i)
+        rig.report(RecordType::mode_is_exclude, ip(("232.0.0." + std::to_string(i)).c_str()), {});
+    std::vector<std::string> seen;
+    size_t start = 0;
+    for (int page = 0; page < 10; ++page) {
+        const Value v = rig.run("start=" + std::to_string(start) + " limit=2");
+        ASSERT_FALSE(is_error(v)) << v.to_json();
+        EXPECT_EQ(num(v, "total"), 5u);
+        EXPECT_LE(records(v).size(), 2u);
+        for (const Value& g : records(v).items())
+            seen.push_back(str(g, "group"));
+        EXPECT_EQ(v.find("queriers")->size(), 2u); // on every page
+        if (!v.find("next"))
+            break;
+        start = num(v, "next");
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"232.0.0.1", "232.0.0.2", "232.0.0.3", "232.0.0.4",
+                                              "232.0.0.5"}));
+    const Value past = rig.run("down1 start=9");
+    EXPECT_EQ(records(past).size(), 0u);
+    EXPECT_EQ(num(past, "total"), 5u);
+}
+
+TEST(RouterCommand, RefusesUnknownPortAndBadParameters) {
+    RouterRig rig;
+    EXPECT_EQ(err(rig.run("nosuch")), "ENXIO");
+    EXPECT_EQ(err(rig.run("down1 uplink")), "EINVAL");
+    EXPECT_EQ(err(rig.run("limit=0")), "EINVAL");
+    EXPECT_EQ(err(rig.run("limit=201")), "EINVAL");
+    EXPECT_EQ(err(rig.run("start=x")), "EINVAL");
+    EXPECT_EQ(err(rig.run("port=down1")), "EINVAL");
+    EXPECT_FALSE(find_command("router")->mutates);
+    rig.ctx.read_only = true; // a read: still answered
+    EXPECT_FALSE(is_error(rig.run()));
+}
+
+} // namespace
+} // namespace mcfwd::control
