@@ -27,8 +27,8 @@ std::vector<std::filesystem::path> shipped_configs() {
 
 TEST(ShippedConfigs, EveryFileUnderConfigLoads) {
     const auto files = shipped_configs();
-    // default.yaml and at least the two examples the reference documents.
-    EXPECT_GE(files.size(), 3u);
+    // default.yaml and at least the three examples the reference documents.
+    EXPECT_GE(files.size(), 4u);
     for (const auto& f : files) {
         SCOPED_TRACE(f.string());
         try {
@@ -47,6 +47,25 @@ TEST(ShippedConfigs, DefaultNeedsNoHardware) {
     for (const Port& p : c.ports)
         EXPECT_EQ(p.kind, DeviceKind::vdev) << p.name;
     EXPECT_FALSE(c.receivers.empty());
+}
+
+TEST(ShippedConfigs, ProxyExampleHasAnUpstreamAndTwoDownstreamPortsWithQueriers) {
+    const Config c = load_file(std::string(MCFWD_CONFIG_DIR) + "/examples/proxy.yaml");
+    ASSERT_EQ(c.ports.size(), 3u);
+    EXPECT_EQ(c.ports[0].role, PortRole::upstream);
+    EXPECT_EQ(c.ports[1].role, PortRole::downstream);
+    EXPECT_EQ(c.ports[2].role, PortRole::downstream);
+    // Queriers need an address of their own for the election (RFC 3376 §6.6.2).
+    EXPECT_TRUE(c.ports[1].ipv4_address.has_value());
+    EXPECT_TRUE(c.ports[2].ipv4_address.has_value());
+    EXPECT_EQ(c.ports[1].querier.query_interval_ms, 60000u);
+    EXPECT_LT(c.ports[1].querier.query_response_interval_ms, c.ports[1].querier.query_interval_ms);
+    EXPECT_EQ(c.ports[2].querier.query_interval_ms, 125000u) << "querier: {} is the defaults";
+    for (const Port& p : c.ports)
+        EXPECT_EQ(p.kind, DeviceKind::vdev) << p.name;
+    EXPECT_NE(std::find(c.eal.begin(), c.eal.end(), "--no-huge"), c.eal.end());
+    ASSERT_EQ(c.receivers.size(), 1u);
+    EXPECT_EQ(c.receivers[0].joins[0].port, "uplink");
 }
 
 std::string read_default() {
