@@ -113,15 +113,15 @@ struct ProtocolConfig {
 /// §9 names). Robustness comes from the port's igmp / mld `robustness`. Maps onto
 /// router::RouterConfig; unset optionals take the RFC defaults there.
 struct QuerierConfig {
-    bool enabled = true;                            // take part in the election, send queries
-    uint32_t query_interval_ms = 125'000;           // [Query Interval], 1 s .. 31744 s
-    uint32_t query_response_interval_ms = 10'000;   // [Query Response Interval], < query interval
-    uint32_t last_member_query_interval_ms = 1'000; // 100 ms .. 25.5 s (LMQT)
-    std::optional<uint8_t> last_member_query_count; // 1..7, default robustness
-    std::optional<uint8_t> startup_query_count;     // 1..7, default robustness
-    std::optional<uint32_t> startup_query_interval_ms; // default query_interval / 4
+    bool enabled = true;                               // take part in the election, send queries
+    uint32_t query_interval_ms = 125'000;              // [Query Interval], 1 s .. 31744 s
+    uint32_t query_response_interval_ms = 10'000;      // 100 ms .. 3174.4 s, < query interval
+    uint32_t last_member_query_interval_ms = 1'000;    // 100 ms .. 25.5 s (LMQT)
+    std::optional<uint8_t> last_member_query_count;    // 1..7, default robustness
+    std::optional<uint8_t> startup_query_count;        // 1..7, default robustness
+    std::optional<uint32_t> startup_query_interval_ms; // 100 ms .. 31744 s, default QI / 4
     uint32_t max_groups = 4096;                        // per family, 1..1,000,000
-    uint32_t max_sources = 65536;                      // per family, over all groups
+    uint32_t max_sources = 65536;                      // per family, over all groups, 1..10,000,000
 };
 
 struct Port {
