@@ -114,9 +114,10 @@ struct alignas(64) ForwardContext {
     void* quiescent_arg = nullptr;
     /// Routed outlets only (null: every routed copy is header_alloc_failed).
     /// header_pool: see create_header_pool(); indirect_pool: create_indirect_pool().
-    /// Per lcore or shared (mempools are thread-safe; a per-lcore cache avoids the
-    /// shared ring). Each routed copy in flight (staged, or in a TX ring until the
-    /// PMD frees it) holds one mbuf of each.
+    /// Per lcore or shared (mempools are thread-safe). Give them a per-lcore cache
+    /// (e.g. 256): without one every copy pays two ring operations on the pool
+    /// (BM_FanOut, one routed outlet: 168 ns/packet without, 115 with). Each routed copy in flight
+    /// (staged, or in a TX ring until the PMD frees it) holds one mbuf of each.
     rte_mempool* header_pool = nullptr;
     rte_mempool* indirect_pool = nullptr;
 
