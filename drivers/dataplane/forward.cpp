@@ -1,5 +1,5 @@
 // The forwarding loop. Read top to bottom: RX, parse, look up, filter, fan out,
-// TX. See forward.hpp for the design (zero copy, staging, RCU).
+// TX. See forward.hpp for the design (zero copy, routed copies, staging, RCU).
 #include "dataplane/forward.hpp"
 
 #include "pktparse/parse.hpp"
@@ -11,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <cstring>
 #include <memory>
 
 namespace mcfwd::dataplane {
@@ -49,15 +50,135 @@ inline void stage(ForwardContext& ctx, table::OutletId id, rte_mbuf* m) noexcept
         flush_outlet(ctx, id);
 }
 
+/// RFC 1624 eqn. 3: the checksum hc of a header in which the 16-bit word old_word
+/// became new_word, HC' = ~(~HC + ~m + m') in one's complement arithmetic.
+inline uint16_t checksum_adjust(uint16_t hc, uint16_t old_word, uint16_t new_word) noexcept {
+    uint32_t sum = uint32_t(uint16_t(~hc)) + uint16_t(~old_word) + new_word;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
+/// A routed copy of m for o (forward.hpp, "Routed copies"): a header mbuf with the
+/// rewritten Ethernet [+ 802.1Q] + fixed IP header, chained to an indirect mbuf
+/// holding one reference to m past those bytes. Null (counted) when a pool is
+/// empty. Precondition: p.hop_limit > 1; the caller holds a reference to m.
+rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
+                      const pktparse::Packet& p) noexcept {
+    const bool v4 = p.family == pktparse::Family::v4;
+    const uint16_t ip_len = v4 ? 20 : 40;
+    const uint16_t eth_len = o.vlan >= 0 ? 18 : 14;
+    // The parser guarantees the fixed IP header is inside the first segment.
+    const uint16_t skip = uint16_t(p.l3_offset + ip_len);
+    if (unlikely(ctx.header_pool == nullptr || ctx.indirect_pool == nullptr)) {
+        ++ctx.counters.header_alloc_failed;
+        return nullptr;
+    }
+    rte_mbuf* h = rte_pktmbuf_alloc(ctx.header_pool);
+    if (unlikely(h == nullptr)) {
+        ++ctx.counters.header_alloc_failed;
+        return nullptr;
+    }
+    auto* out = rte_pktmbuf_mtod(h, uint8_t*);
+    if (unlikely(rte_pktmbuf_append(h, uint16_t(eth_len + ip_len)) == nullptr)) {
+        rte_pktmbuf_free(h); // a header pool without create_header_pool()'s room
+        ++ctx.counters.header_alloc_failed;
+        return nullptr;
+    }
+    rte_mbuf* tail = nullptr;
+    // A frame that ends with its fixed IP header gets no (empty) payload segment.
+    if (m->data_len > skip) {
+        tail = rte_pktmbuf_alloc(ctx.indirect_pool);
+        if (unlikely(tail == nullptr)) {
+            rte_pktmbuf_free(h);
+            ++ctx.counters.header_alloc_failed;
+            return nullptr;
+        }
+        rte_pktmbuf_attach(tail, m);
+        rte_pktmbuf_adj(tail, skip);
+    }
+
+    const auto* in = rte_pktmbuf_mtod(m, const uint8_t*);
+    std::memcpy(out, in, 6); // the group's MAC
+    std::memcpy(out + 6, o.src_mac.bytes.data(), 6);
+    if (o.vlan >= 0) {
+        out[12] = 0x81, out[13] = 0x00; // 802.1Q TPID; TCI = PCP 0, DEI 0, VID
+        out[14] = uint8_t(o.vlan >> 8), out[15] = uint8_t(o.vlan);
+    }
+    // EtherType and the fixed IP header.
+    std::memcpy(out + eth_len - 2, in + p.l3_offset - 2, size_t(ip_len) + 2);
+    uint8_t* ip = out + eth_len;
+    if (v4) {
+        // TTL and protocol share the 16-bit word at offset 8; the checksum is at 10.
+        const uint16_t old_word = uint16_t(ip[8] << 8 | ip[9]);
+        --ip[8];
+        const uint16_t new_word = uint16_t(ip[8] << 8 | ip[9]);
+        const uint16_t hc = checksum_adjust(uint16_t(ip[10] << 8 | ip[11]), old_word, new_word);
+        ip[10] = uint8_t(hc >> 8), ip[11] = uint8_t(hc);
+    } else {
+        --ip[7]; // hop limit; IPv6 has no header checksum (RFC 8200 §8.1)
+    }
+    if (tail != nullptr) {
+        h->next = tail;
+        h->nb_segs = 2;
+        h->pkt_len = h->data_len + tail->pkt_len;
+    }
+    return h;
+}
+
+/// fan_out() for an lcore with routed outlets: the routed copies first (each
+/// takes its own reference through its indirect mbuf), then one reference per
+/// receiver outlet, the RX reference being the last one handed out or freed.
+[[gnu::noinline]] void fan_out_routed(ForwardContext& ctx, const table::GroupEntry& entry,
+                                      uint64_t accept, rte_mbuf* m,
+                                      const pktparse::Packet& p) noexcept {
+    const uint64_t routed = ctx.outlets->routed_mask();
+    const size_t outlet_count = ctx.outlets->size();
+    table::OutletId plain[table::max_outlets];
+    unsigned n_plain = 0;
+    for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
+        const table::OutletId id = entry.outlet(size_t(__builtin_ctzll(bits)));
+        if (unlikely(id >= outlet_count)) {
+            ++ctx.counters.unknown_outlet;
+            continue;
+        }
+        if ((routed >> id & 1) == 0) {
+            plain[n_plain++] = id;
+            continue;
+        }
+        // RFC 1812 §5.3.1: a TTL of 0 or 1 on arrival is not forwarded.
+        if (unlikely(p.hop_limit <= 1)) {
+            ++ctx.counters.ttl_expired;
+            continue;
+        }
+        if (rte_mbuf* c = routed_copy(ctx, (*ctx.outlets)[id], m, p); likely(c != nullptr))
+            stage(ctx, id, c);
+    }
+    if (n_plain == 0) {
+        rte_pktmbuf_free(m); // the RX reference; m lives on in the routed copies
+        return;
+    }
+    // We still hold a reference, so refcnt_update is safe even if a routed copy
+    // already left and a consumer is freeing it concurrently (atomic when > 1).
+    if (n_plain > 1)
+        rte_mbuf_refcnt_update(m, int16_t(n_plain - 1));
+    for (unsigned i = 0; i < n_plain; ++i)
+        stage(ctx, plain[i], m);
+}
+
 /// Hands m to every outlet of entry whose bit is set in accept (non-zero).
 inline void fan_out(ForwardContext& ctx, const table::GroupEntry& entry, uint64_t accept,
-                    rte_mbuf* m) noexcept {
+                    rte_mbuf* m, const pktparse::Packet& p) noexcept {
+    ++ctx.counters.forwarded;
+    if (unlikely(ctx.outlets->routed_mask() != 0)) {
+        fan_out_routed(ctx, entry, accept, m, p);
+        return;
+    }
     const unsigned n = unsigned(__builtin_popcountll(accept));
     // One reference per outlet, taken before any outlet can free one. The RX'd
     // mbuf has refcount 1 and is ours alone, so DPDK sets it without an atomic.
     if (n > 1)
         rte_mbuf_refcnt_update(m, int16_t(n - 1));
-    ++ctx.counters.forwarded;
     const size_t outlet_count = ctx.outlets->size();
     for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
         const table::OutletId id = entry.outlet(size_t(__builtin_ctzll(bits)));
@@ -165,12 +286,23 @@ void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
             rte_pktmbuf_free(m);
             continue;
         }
-        // 5. Fan out, zero copy.
-        fan_out(ctx, *entry, accept, m);
+        // 5. Fan out: zero copy to receivers, a private header per routed outlet.
+        fan_out(ctx, *entry, accept, m, r.packet);
     }
 }
 
 } // namespace
+
+rte_mempool* create_header_pool(const char* name, unsigned n, unsigned cache_size,
+                                int socket) noexcept {
+    return rte_pktmbuf_pool_create(name, n, cache_size, 0,
+                                   uint16_t(RTE_PKTMBUF_HEADROOM + max_routed_header), socket);
+}
+
+rte_mempool* create_indirect_pool(const char* name, unsigned n, unsigned cache_size,
+                                  int socket) noexcept {
+    return rte_pktmbuf_pool_create(name, n, cache_size, 0, 0, socket);
+}
 
 void flush(ForwardContext& ctx) noexcept {
     for (uint64_t bits = ctx.staged_mask; bits != 0; bits &= bits - 1)

@@ -22,8 +22,11 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -118,6 +121,8 @@ protected:
         for (rte_ring* r : rings_)
             rte_ring_free(r);
         rte_mempool_free(pool_);
+        rte_mempool_free(header_pool_);
+        rte_mempool_free(indirect_pool_);
     }
 
     OutletId add_ring_outlet(unsigned size = 1024) {
@@ -136,6 +141,38 @@ protected:
         sinks_[id] = tx_ports_.back().tx;
         return id;
     }
+    /// A routed outlet on a new net_ring TX port, sent from mac with vlan (or none).
+    OutletId add_routed_outlet(const addr::MacAddr& mac, std::optional<uint16_t> vlan,
+                               unsigned tx_size = 1024) {
+        tx_ports_.emplace_back();
+        tx_ports_.back().open(pool_, tx_size);
+        OutletId id;
+        EXPECT_EQ(outlets_.add(Outlet::routed_tx(tx_ports_.back().port, 0, mac, vlan), id),
+                  errc::ok);
+        sinks_[id] = tx_ports_.back().tx;
+        return id;
+    }
+    void use_routed_pools(unsigned headers = 511, unsigned indirect = 511) {
+        header_pool_ =
+            dataplane::create_header_pool(unique("dpt_hdr").c_str(), headers, 0, SOCKET_ID_ANY);
+        indirect_pool_ =
+            dataplane::create_indirect_pool(unique("dpt_ind").c_str(), indirect, 0, SOCKET_ID_ANY);
+        ASSERT_NE(header_pool_, nullptr) << rte_strerror(rte_errno);
+        ASSERT_NE(indirect_pool_, nullptr) << rte_strerror(rte_errno);
+        ctx_->header_pool = header_pool_;
+        ctx_->indirect_pool = indirect_pool_;
+    }
+    /// Every mbuf of every pool is back.
+    void expect_pools_whole() {
+        EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+        if (header_pool_ != nullptr) {
+            EXPECT_EQ(rte_mempool_avail_count(header_pool_), header_pool_->size);
+        }
+        if (indirect_pool_ != nullptr) {
+            EXPECT_EQ(rte_mempool_avail_count(indirect_pool_), indirect_pool_->size);
+        }
+    }
+    void run_short_pools(unsigned headers, unsigned indirect, unsigned want_routed);
     void run_mix(int32_t port_vlan);
     void set_group(const char* group, std::vector<OutletModel> outlets) {
         std::vector<table::OutletFilter> of;
@@ -168,6 +205,8 @@ protected:
 
     rte_mempool* pool_ = nullptr;
     unsigned pool_start_ = 0;
+    rte_mempool* header_pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;
     RingPort in_;
     std::vector<RingPort> tx_ports_;
     std::vector<rte_ring*> rings_;
@@ -513,6 +552,336 @@ TEST_F(Forwarding, EachPollReportsAQuiescentStateToRcu) {
     rte_free(v);
 }
 
+// --- Routed outlets -------------------------------------------------------------
+
+const addr::MacAddr mac_a{{0x02, 0xaa, 0, 0, 0, 0x0a}};
+const addr::MacAddr mac_b{{0x02, 0xbb, 0, 0, 0, 0x0b}};
+
+/// The IPv4 header checksum computed from scratch (RFC 791 §3.1, RFC 1071): the
+/// one's complement of the one's complement sum of the header with the checksum
+/// field taken as zero.
+uint16_t full_ipv4_checksum(const uint8_t* hdr, size_t len) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i < len; i += 2)
+        if (i != 10)
+            sum += uint32_t(hdr[i] << 8 | hdr[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
+size_t l3_of(const Bytes& f) {
+    return f[12] == 0x81 && f[13] == 0x00 ? 18 : 14;
+}
+
+/// Writes a valid header checksum into an IPv4 frame (frame_builder leaves 0).
+void fix_checksum(Bytes& f) {
+    const size_t l3 = l3_of(f);
+    const size_t ihl = size_t(f[l3] & 0x0f) * 4;
+    const uint16_t c = full_ipv4_checksum(&f[l3], ihl);
+    f[l3 + 10] = uint8_t(c >> 8), f[l3 + 11] = uint8_t(c);
+}
+
+/// What a router sends for frame in on an egress port (mac, vlan), computed
+/// independently of forward.cpp: a new Ethernet header, the TTL / hop limit one
+/// less, the IPv4 checksum recomputed over the whole header.
+Bytes expected_routed(const Bytes& in, const addr::MacAddr& mac, std::optional<uint16_t> vlan) {
+    const size_t l3 = l3_of(in);
+    Bytes out(in.begin(), in.begin() + 6);
+    out.insert(out.end(), mac.bytes.begin(), mac.bytes.end());
+    if (vlan) {
+        out.insert(out.end(), {0x81, 0x00, uint8_t(*vlan >> 8), uint8_t(*vlan)});
+    }
+    out.insert(out.end(), in.begin() + long(l3) - 2, in.end());
+    const size_t ip = out.size() - (in.size() - l3);
+    if ((out[ip] >> 4) == 4) {
+        --out[ip + 8];
+        const uint16_t c = full_ipv4_checksum(&out[ip], size_t(out[ip] & 0x0f) * 4);
+        out[ip + 10] = uint8_t(c >> 8), out[ip + 11] = uint8_t(c);
+    } else {
+        --out[ip + 7];
+    }
+    return out;
+}
+
+Bytes bytes_of(const rte_mbuf* m) {
+    Bytes b;
+    for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
+        const auto* p = rte_pktmbuf_mtod(s, const uint8_t*);
+        b.insert(b.end(), p, p + s->data_len);
+    }
+    EXPECT_EQ(b.size(), m->pkt_len);
+    return b;
+}
+
+FrameSpec data_spec(const char* src, const char* dst, bool vlan, size_t payload = 100) {
+    FrameSpec s = spec(src, dst, vlan);
+    s.payload.resize(payload);
+    for (size_t i = 0; i < payload; ++i)
+        s.payload[i] = uint8_t(i * 7 + 3);
+    return s;
+}
+
+TEST_F(Forwarding, ARoutedCopyDiffersOnlyInItsHeaderAndSharesTheReceiversPayload) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+    const OutletId recv = add_ring_outlet();
+    const OutletId plain = add_routed_outlet(mac_a, std::nullopt);
+    const OutletId tagged = add_routed_outlet(mac_b, 200);
+    set_group("232.8.8.8", {{recv, exclude({})}, {plain, exclude({})}, {tagged, exclude({})}});
+
+    Bytes in = build_frame(data_spec("10.0.0.1", "232.8.8.8", false));
+    fix_checksum(in);
+    rte_mbuf* m = make_mbuf(in);
+    inject(m);
+    run_until_drained();
+
+    // The receiver's copy is the received mbuf itself, not one byte changed.
+    const std::vector<rte_mbuf*> got_recv = drain(sinks_[recv]);
+    ASSERT_EQ(got_recv, (std::vector<rte_mbuf*>{m}));
+    EXPECT_EQ(bytes_of(m), in);
+
+    const std::vector<rte_mbuf*> got_plain = drain(sinks_[plain]);
+    const std::vector<rte_mbuf*> got_tagged = drain(sinks_[tagged]);
+    ASSERT_EQ(got_plain.size(), 1u);
+    ASSERT_EQ(got_tagged.size(), 1u);
+    for (const auto& [h, mac, vlan] :
+         {std::tuple{got_plain[0], mac_a, std::optional<uint16_t>{}},
+          std::tuple{got_tagged[0], mac_b, std::optional<uint16_t>{200}}}) {
+        const Bytes out = bytes_of(h);
+        EXPECT_EQ(out, expected_routed(in, mac, vlan));
+        // The header is private; the payload is the received frame, not a copy.
+        EXPECT_EQ(h->pool, header_pool_);
+        EXPECT_EQ(h->nb_segs, 2u);
+        EXPECT_EQ(h->data_len, (vlan ? 18u : 14u) + 20u);
+        ASSERT_NE(h->next, nullptr);
+        EXPECT_TRUE(RTE_MBUF_CLONED(h->next));
+        EXPECT_EQ(h->next->pool, indirect_pool_);
+        EXPECT_EQ(rte_mbuf_from_indirect(h->next), m);
+        EXPECT_EQ(rte_pktmbuf_mtod(h->next, const uint8_t*),
+                  rte_pktmbuf_mtod(m, const uint8_t*) + 14 + 20);
+        // Destination MAC kept, TTL one less, and the checksum verifies.
+        EXPECT_TRUE(std::equal(in.begin(), in.begin() + 6, out.begin()));
+        const size_t ip = vlan ? 18 : 14;
+        EXPECT_EQ(out[ip + 8], 15);
+        EXPECT_EQ(uint16_t(out[ip + 10] << 8 | out[ip + 11]), full_ipv4_checksum(&out[ip], 20));
+    }
+    // One reference for the receiver and one per routed copy's indirect mbuf.
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 3u);
+    EXPECT_EQ(ctx_->counters.forwarded, 1u);
+    EXPECT_EQ(ctx_->counters.delivered[recv], 1u);
+    EXPECT_EQ(ctx_->counters.delivered[plain], 1u);
+    EXPECT_EQ(ctx_->counters.delivered[tagged], 1u);
+
+    // The outlets free in any order; the receiver's frame stays intact until last.
+    rte_pktmbuf_free(got_plain[0]);
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 2u);
+    rte_pktmbuf_free(m);
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 1u);
+    EXPECT_EQ(bytes_of(got_tagged[0]), expected_routed(in, mac_b, 200));
+    rte_pktmbuf_free(got_tagged[0]);
+    expect_pools_whole();
+}
+
+TEST_F(Forwarding, RoutedIpv6DecrementsTheHopLimitAndNeverLeaksTheIngressTag) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+    ctx_->rx[0].vlan = 100; // ingress frames carry VLAN 100
+    const OutletId recv = add_ring_outlet();
+    const OutletId untagged = add_routed_outlet(mac_a, std::nullopt);
+    const OutletId other_vlan = add_routed_outlet(mac_b, 300);
+    set_group("ff3e::8", {{recv, exclude({})}, {untagged, exclude({})}, {other_vlan, exclude({})}});
+
+    FrameSpec s = data_spec("2001:db8::1", "ff3e::8", true, 64);
+    s.ttl = 64;
+    s.ext = {{0, 8}}; // a Hop-by-Hop header stays in the shared payload
+    const Bytes in = build_frame(s);
+    rte_mbuf* m = make_mbuf(in);
+    inject(m);
+    run_until_drained();
+
+    EXPECT_EQ(drain(sinks_[recv]), (std::vector<rte_mbuf*>{m}));
+    EXPECT_EQ(bytes_of(m), in);
+    const auto a = drain(sinks_[untagged]);
+    const auto b = drain(sinks_[other_vlan]);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    const Bytes out_a = bytes_of(a[0]);
+    const Bytes out_b = bytes_of(b[0]);
+    EXPECT_EQ(out_a, expected_routed(in, mac_a, std::nullopt));
+    EXPECT_EQ(out_b, expected_routed(in, mac_b, 300));
+    // Untagged: EtherType right after the MACs; hop limit 63.
+    EXPECT_EQ(out_a[12], 0x86);
+    EXPECT_EQ(out_a[13], 0xdd);
+    EXPECT_EQ(out_a[14 + 7], 63);
+    // Tagged with the egress VLAN (PCP 0), not the ingress TCI 0x2064.
+    EXPECT_EQ(out_b[14], 0x01);
+    EXPECT_EQ(out_b[15], 0x2c);
+    EXPECT_EQ(out_b[18 + 7], 63);
+    EXPECT_EQ(a[0]->data_len, 14u + 40u);
+
+    rte_pktmbuf_free(a[0]);
+    rte_pktmbuf_free(b[0]);
+    rte_pktmbuf_free(m);
+    expect_pools_whole();
+}
+
+TEST_F(Forwarding, AnExpiredTtlGoesToReceiversButNoRoutedOutlet) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+    const OutletId recv = add_ring_outlet();
+    const OutletId r1 = add_routed_outlet(mac_a, std::nullopt);
+    const OutletId r2 = add_routed_outlet(mac_b, 7);
+    set_group("232.9.1.1", {{recv, exclude({})}, {r1, exclude({})}, {r2, exclude({})}});
+    set_group("ff3e::91", {{r1, exclude({})}}); // routed only: nothing left of the frame
+
+    // RFC 1812 §5.3.1: TTL 0 or 1 on arrival is not forwarded; 2 leaves with 1.
+    std::vector<rte_mbuf*> sent;
+    for (uint8_t ttl : {0, 1, 2}) {
+        FrameSpec s = data_spec("10.0.0.1", "232.9.1.1", false);
+        s.ttl = ttl;
+        Bytes f = build_frame(s);
+        fix_checksum(f);
+        sent.push_back(make_mbuf(f));
+        inject(sent.back());
+    }
+    FrameSpec v6 = data_spec("2001:db8::1", "ff3e::91", false);
+    v6.ttl = 1;
+    inject(make_mbuf(build_frame(v6)));
+    run_until_drained();
+
+    EXPECT_EQ(drain(sinks_[recv]), sent);
+    const auto a = drain(sinks_[r1]);
+    const auto b = drain(sinks_[r2]);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(bytes_of(a[0])[14 + 8], 1);
+    EXPECT_EQ(ctx_->counters.ttl_expired, 5u); // 2 IPv4 frames x 2 outlets + 1 IPv6
+    EXPECT_EQ(ctx_->counters.forwarded, 4u);
+    EXPECT_EQ(ctx_->counters.delivered[r1], 1u);
+    for (rte_mbuf* x : {a[0], b[0]})
+        rte_pktmbuf_free(x);
+    for (rte_mbuf* x : sent)
+        rte_pktmbuf_free(x);
+    expect_pools_whole();
+}
+
+TEST_F(Forwarding, TheIncrementalChecksumMatchesAFullRecomputationForEveryHeader) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+    const OutletId r = add_routed_outlet(mac_a, std::nullopt);
+    set_group("232.10.0.1", {{r, exclude({})}});
+    // Random identifications, fragment fields, TTLs and options (the checksum takes
+    // every value, including the ones near 0x0000 / 0xffff where RFC 1141's
+    // update went wrong).
+    std::mt19937 rng(7);
+    std::vector<Bytes> inputs;
+    for (int i = 0; i < 2000; ++i) {
+        FrameSpec s = data_spec("10.0.0.1", "232.10.0.1", false, 1 + rng() % 64);
+        s.ttl = uint8_t(2 + rng() % 254);
+        s.ipv4_options = (rng() % 3) * 4;
+        s.frag_offset = uint16_t(rng() % 0x2000);
+        Bytes f = build_frame(s);
+        const size_t id_at = 14 + 4;
+        f[id_at] = uint8_t(rng()), f[id_at + 1] = uint8_t(rng());
+        f[14 + 1] = uint8_t(rng()); // DSCP / ECN
+        fix_checksum(f);
+        inputs.push_back(f);
+    }
+    size_t checked = 0;
+    for (size_t at = 0; at < inputs.size(); at += 500) {
+        for (size_t i = at; i < at + 500; ++i)
+            inject(make_mbuf(inputs[i]));
+        run_until_drained();
+        const auto got = drain(sinks_[r]);
+        ASSERT_EQ(got.size(), 500u);
+        for (size_t i = 0; i < got.size(); ++i) {
+            const Bytes out = bytes_of(got[i]);
+            EXPECT_EQ(out, expected_routed(inputs[at + i], mac_a, std::nullopt)) << at + i;
+            rte_pktmbuf_free(got[i]);
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, inputs.size());
+    expect_pools_whole();
+}
+
+/// 10 frames to one receiver and one routed outlet with the given pool sizes; the
+/// receiver gets all 10 whatever the pools hold.
+void Forwarding::run_short_pools(unsigned headers, unsigned indirect, unsigned want_routed) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools(headers, indirect));
+    const OutletId recv = add_ring_outlet();
+    const OutletId r = add_routed_outlet(mac_a, std::nullopt);
+    set_group("232.11.0.1", {{recv, exclude({})}, {r, exclude({})}});
+    for (int i = 0; i < 10; ++i)
+        inject(make_mbuf(build_frame(data_spec("10.0.0.1", "232.11.0.1", false))));
+    run_until_drained();
+    EXPECT_EQ(ctx_->counters.header_alloc_failed, 10u - want_routed);
+    EXPECT_EQ(ctx_->counters.delivered[r], want_routed);
+    EXPECT_EQ(ctx_->counters.delivered[recv], 10u);
+    // A header taken before the indirect pool ran dry went back to its pool.
+    EXPECT_EQ(rte_mempool_avail_count(header_pool_), headers - want_routed);
+    EXPECT_EQ(rte_mempool_avail_count(indirect_pool_), indirect - want_routed);
+    for (rte_ring* s : {sinks_[r], sinks_[recv]})
+        for (rte_mbuf* x : drain(s))
+            rte_pktmbuf_free(x);
+    expect_pools_whole();
+}
+
+TEST_F(Forwarding, AnEmptyHeaderPoolDropsOnlyTheRoutedCopiesAndCountsThem) {
+    run_short_pools(4, 64, 4);
+}
+
+TEST_F(Forwarding, AnEmptyIndirectPoolDropsOnlyTheRoutedCopiesAndCountsThem) {
+    run_short_pools(64, 3, 3);
+}
+
+TEST_F(Forwarding, AContextWithoutRoutedPoolsCountsEveryRoutedCopyAsFailed) {
+    const OutletId recv = add_ring_outlet();
+    const OutletId r = add_routed_outlet(mac_a, std::nullopt);
+    set_group("232.11.0.2", {{recv, exclude({})}, {r, exclude({})}});
+    rte_mbuf* m = make_mbuf(build_frame(data_spec("10.0.0.1", "232.11.0.2", false)));
+    inject(m);
+    run_until_drained();
+    EXPECT_EQ(ctx_->counters.header_alloc_failed, 1u);
+    EXPECT_EQ(drain(sinks_[recv]), (std::vector<rte_mbuf*>{m}));
+    EXPECT_EQ(rte_ring_count(sinks_[r]), 0u);
+    rte_pktmbuf_free(m);
+    expect_pools_whole();
+}
+
+TEST_F(Forwarding, ARoutedOnlyGroupFreesTheReceivedFrameWithItsLastCopy) {
+    ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+    const OutletId r = add_routed_outlet(mac_a, 5);
+    set_group("232.12.0.1", {{r, exclude({})}});
+    // A frame that ends with its IPv4 header: the copy is the header mbuf alone.
+    FrameSpec bare = data_spec("10.0.0.1", "232.12.0.1", false, 0);
+    Bytes f = build_frame(bare);
+    fix_checksum(f);
+    rte_mbuf* m = make_mbuf(f);
+    inject(m);
+    run_until_drained();
+    const auto got = drain(sinks_[r]);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0]->nb_segs, 1u);
+    EXPECT_EQ(bytes_of(got[0]), expected_routed(f, mac_a, 5));
+    // The received mbuf was freed at once (no payload segment refers to it).
+    EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+    rte_pktmbuf_free(got[0]);
+    expect_pools_whole();
+}
+
+TEST(OutletSet, RoutedOutletsAreMarkedAndTheirVlanChecked) {
+    dataplane::OutletSet set;
+    OutletId id;
+    EXPECT_EQ(set.add(Outlet::tx(0, 0), id), errc::ok);
+    EXPECT_EQ(set.add(Outlet::routed_tx(1, 0, mac_a), id), errc::ok);
+    EXPECT_EQ(id, 1);
+    EXPECT_EQ(set.add(Outlet::routed_tx(2, 0, mac_b, 4094), id), errc::ok);
+    EXPECT_EQ(set.routed_mask(), 0b110u);
+    EXPECT_EQ(set[2].vlan, 4094);
+    EXPECT_EQ(set[2].src_mac, mac_b);
+    for (uint16_t bad : {0, 4095, 5000})
+        EXPECT_EQ(set.add(Outlet::routed_tx(3, 0, mac_a, bad), id), errc::invalid) << bad;
+    EXPECT_EQ(set.size(), 3u);
+}
+
 TEST(DataplaneCounters, SumAddsEveryCounterOfEveryLcore) {
     dataplane::LcoreCounters a, b;
     a.rx_packets = 5;
@@ -541,9 +910,11 @@ TEST(DataplaneCounters, EveryCounterHasOneUniqueNameAndADescription) {
         ++n;
     });
     EXPECT_EQ(names.size(), n);
-    EXPECT_EQ(n, 10 + pktparse::drop_reason_count); // the data path's 10 and the parser's
+    EXPECT_EQ(n, 12 + pktparse::drop_reason_count); // the data path's 12 and the parser's
     EXPECT_TRUE(names.count("parse_not_ip"));
     EXPECT_TRUE(names.count("source_filtered"));
+    EXPECT_TRUE(names.count("ttl_expired"));
+    EXPECT_TRUE(names.count("header_alloc_failed"));
 }
 
 } // namespace
