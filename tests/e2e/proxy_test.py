@@ -1,0 +1,655 @@
+#!/usr/bin/python3
+"""mcfwd as an IGMPv3/MLDv2 proxy (RFC 4605) between a snooping Linux bridge and Linux hosts.
+
+Six network namespaces (root):
+
+  [tx] s0 --veth-- vs [br: br0, snooping querier] vm --veth-- up0 [mc: mcfwd] dn0 --veth--
+       dm [dn: br1, no snooping] ha, hb --veth-- eth0 [ha], eth0 [hb]
+
+mcfwd's ports are net_af_packet over up0 (role upstream) and dn0 (role downstream: the
+querier and router for the hosts). The hosts are real kernel sockets (IGMPv3 / MLDv2
+forced) joining through IP_ADD_MEMBERSHIP, IP_BLOCK_SOURCE, IP_ADD_SOURCE_MEMBERSHIP,
+MCAST_JOIN_SOURCE_GROUP, MCAST_JOIN_GROUP, MCAST_BLOCK_SOURCE, IPV6_JOIN_GROUP; then they
+change (unblock, add a source) and leave (IP_DROP_MEMBERSHIP, MCAST_LEAVE_SOURCE_GROUP).
+Checked, before and after the change:
+  1. the upstream bridge's mdb for mcfwd's port is the merge of what the hosts asked
+     (RFC 3376 §3.2 over the hosts, as mcfwd's router learns it: RFC 4605 §4.1);
+  2. mcfwd's router state on the downstream port (scripts/mcfwdctl router) is that merge:
+     filter mode, forwarded sources, blocked sources;
+  3. an upstream sender's traffic (three sources per family) crosses the downstream veth
+     exactly per the merge, and each host's socket gets exactly its own filter's packets;
+     the TTL / hop limit of the routed copies is recorded (asserted decremented once the
+     data path counts ttl_expired);
+  4. after a leave, traffic of the left (S,G) stops on the downstream veth within the Last
+     Member Query Time (1 s x 2) plus a margin;
+  5. SIGTERM: mcfwd exits 0.
+Exit 77 (meson: skipped) when not root or tools are missing.
+Usage: proxy_test.py MCFWD_BINARY SOURCE_ROOT
+"""
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+if os.geteuid() != 0:
+    skip("needs root (network namespaces, bridges, AF_PACKET)")
+for tool in ("ip", "bridge", "dumpcap", "sysctl", "ethtool", "nstat"):
+    if shutil.which(tool) is None:
+        skip("%s is not installed" % tool)
+try:
+    from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
+except ImportError:
+    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+
+PID = os.getpid()
+NS = {k: "mcfwd-px-%s-%d" % (k, PID) for k in ("br", "mc", "tx", "dn", "ha", "hb")}
+PREFIX = "mcfwd-px-%d" % PID
+PORT = 5001
+PACKETS = 10  # per (S,G) and traffic round
+SEND_TTL = 8
+LMQT = 2.0  # the default Last Member Query Interval (1 s) x Last Member Query Count (2)
+
+S1, S2, S3 = "10.99.0.11", "10.99.0.12", "10.99.0.13"
+T1, T2, T3 = "2001:db8:99::11", "2001:db8:99::12", "2001:db8:99::13"
+GROUPS = ["239.1.1.1", "232.3.3.3", "239.2.2.2", "ff0e::1:1", "ff3e::8000:1"]
+NOBODY = ["239.9.9.9", "ff0e::9:9"]
+
+# What each host does, by socket API, and the filter that results per group.
+JOINS = {
+    "ha": [("IP_ADD_MEMBERSHIP", "239.1.1.1", None), ("IP_BLOCK_SOURCE", "239.1.1.1", S2),
+           ("IP_BLOCK_SOURCE", "239.1.1.1", S3),
+           ("IP_ADD_SOURCE_MEMBERSHIP", "232.3.3.3", S1),
+           ("IPV6_JOIN_GROUP", "ff0e::1:1", None), ("MCAST_BLOCK_SOURCE", "ff0e::1:1", T2),
+           ("MCAST_BLOCK_SOURCE", "ff0e::1:1", T3),
+           ("MCAST_JOIN_SOURCE_GROUP", "ff3e::8000:1", T1)],
+    "hb": [("MCAST_JOIN_SOURCE_GROUP", "239.1.1.1", S2),
+           ("MCAST_JOIN_SOURCE_GROUP", "232.3.3.3", S2),
+           ("IP_ADD_MEMBERSHIP", "239.2.2.2", None),
+           ("MCAST_JOIN_GROUP", "ff0e::1:1", None), ("MCAST_BLOCK_SOURCE", "ff0e::1:1", T3),
+           ("MCAST_JOIN_SOURCE_GROUP", "ff3e::8000:1", T2)],
+}
+FILTERS = {
+    "ha": {"239.1.1.1": ("exclude", {S2, S3}), "232.3.3.3": ("include", {S1}),
+           "ff0e::1:1": ("exclude", {T2, T3}), "ff3e::8000:1": ("include", {T1})},
+    "hb": {"239.1.1.1": ("include", {S2}), "232.3.3.3": ("include", {S2}),
+           "239.2.2.2": ("exclude", set()), "ff0e::1:1": ("exclude", {T3}),
+           "ff3e::8000:1": ("include", {T2})},
+}
+MERGED = {  # by hand, RFC 3376 §3.2 (checked against merge() at start)
+    "239.1.1.1": ("exclude", {S3}),  # ({S2,S3} - {S2})
+    "232.3.3.3": ("include", {S1, S2}),
+    "239.2.2.2": ("exclude", set()),
+    "ff0e::1:1": ("exclude", {T3}),  # {T2,T3} & {T3}
+    "ff3e::8000:1": ("include", {T1, T2}),
+}
+CHANGES = {
+    "ha": [("IP_UNBLOCK_SOURCE", "239.1.1.1", S3)],
+    "hb": [("MCAST_JOIN_SOURCE_GROUP", "232.3.3.3", S3), ("IP_DROP_MEMBERSHIP", "239.2.2.2", None),
+           ("MCAST_LEAVE_SOURCE_GROUP", "ff3e::8000:1", T2)],
+}
+FILTERS_AFTER = {
+    "ha": dict(FILTERS["ha"], **{"239.1.1.1": ("exclude", {S2})}),
+    "hb": {"239.1.1.1": ("include", {S2}), "232.3.3.3": ("include", {S2, S3}),
+           "ff0e::1:1": ("exclude", {T3})},
+}
+MERGED_AFTER = {
+    "239.1.1.1": ("exclude", set()),  # {S2} - {S2}: hb's include cancels ha's block
+    "232.3.3.3": ("include", {S1, S2, S3}),
+    "ff0e::1:1": ("exclude", {T3}),
+    "ff3e::8000:1": ("include", {T1}),
+}
+LEFT = [(S1, "239.2.2.2"), (T2, "ff3e::8000:1")]  # (S,G) whose last member leaves
+
+# A host: sockets per group bound to (group, PORT); ops from stdin, one JSON per line.
+AGENT = r"""
+import json, select, socket, struct, sys, threading
+IFX = socket.if_nametoindex(sys.argv[1])
+OPT4 = {"IP_ADD_MEMBERSHIP": 35, "IP_DROP_MEMBERSHIP": 36, "IP_UNBLOCK_SOURCE": 37,
+        "IP_BLOCK_SOURCE": 38, "IP_ADD_SOURCE_MEMBERSHIP": 39, "IP_DROP_SOURCE_MEMBERSHIP": 40}
+MCAST = {"MCAST_JOIN_GROUP": 42, "MCAST_BLOCK_SOURCE": 43, "MCAST_UNBLOCK_SOURCE": 44,
+         "MCAST_LEAVE_GROUP": 45, "MCAST_JOIN_SOURCE_GROUP": 46, "MCAST_LEAVE_SOURCE_GROUP": 47}
+socks, counts, lock = {}, {}, threading.Lock()
+
+def storage(a):  # struct sockaddr_storage
+    if ":" in a:
+        b = struct.pack("=HHI16sI", socket.AF_INET6, 0, 0, socket.inet_pton(socket.AF_INET6, a), 0)
+    else:
+        b = struct.pack("=HH4s", socket.AF_INET, 0, socket.inet_aton(a))
+    return b.ljust(128, b"\0")
+
+def sock(g):
+    if g not in socks:
+        v6 = ":" in g
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((g, %d, 0, 0) if v6 else (g, %d))
+        with lock:
+            socks[g] = s
+    return socks[g]
+
+def op(name, g, src):
+    s = sock(g)
+    if name in MCAST:  # struct group_req / group_source_req: ifindex, pad, storages
+        level = socket.IPPROTO_IPV6 if ":" in g else socket.IPPROTO_IP
+        arg = struct.pack("=I4x", IFX) + storage(g) + (storage(src) if src else b"")
+        s.setsockopt(level, MCAST[name], arg)
+    elif name == "IPV6_JOIN_GROUP":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                     socket.inet_pton(socket.AF_INET6, g) + struct.pack("=i", IFX))
+    elif name in ("IP_ADD_MEMBERSHIP", "IP_DROP_MEMBERSHIP"):  # struct ip_mreqn
+        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
+                     socket.inet_aton(g) + socket.inet_aton("0.0.0.0") + struct.pack("=i", IFX))
+    else:  # struct ip_mreq_source (Linux order: group, interface, source)
+        local = socket.inet_aton(sys.argv[2])
+        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
+                     socket.inet_aton(g) + local + socket.inet_aton(src))
+
+def receive():
+    while True:
+        with lock:
+            ss = list(socks.values())
+        if not ss:
+            select.select([], [], [], 0.05)
+            continue
+        for s in select.select(ss, [], [], 0.05)[0]:
+            data, peer = s.recvfrom(2048)
+            key = "%%s|%%s" %% (peer[0], data.decode(errors="replace"))
+            with lock:
+                counts[key] = counts.get(key, 0) + 1
+
+threading.Thread(target=receive, daemon=True).start()
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        if "dump" in req:
+            with lock:
+                out = dict(counts)
+            print(json.dumps(out), flush=True)
+            continue
+        op(req["op"], req["g"], req.get("s"))
+        print("ok", flush=True)
+    except OSError as e:
+        print("error %%s %%s %%s: %%s" %% (req["op"], req["g"], req.get("s"), e), flush=True)
+""" % (PORT, PORT)
+
+# The upstream sender: FLOWS interleaved, one datagram per flow every GAP seconds.
+SENDER = r"""
+import json, socket, sys, time
+flows, gap = json.loads(sys.argv[1]), float(sys.argv[2])
+socks = []
+for src, grp, n, first in flows:
+    if ":" in grp:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex("s0"))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, %d)
+        dest = (grp, %d, 0, 0)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, %d)
+        dest = (grp, %d)
+    s.bind((src, 0))
+    socks.append((s, dest))
+for i in range(max(f[2] for f in flows)):
+    for (s, dest), (src, grp, n, first) in zip(socks, flows):
+        if i < n:
+            s.sendto(("e2e S=%%s G=%%s seq=%%d" %% (src, grp, first + i)).encode(), dest)
+    time.sleep(gap)
+""" % (SEND_TTL, PORT, SEND_TTL, PORT)
+
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+    return cond
+
+
+def sh(*cmd, ns=None, check_rc=True):
+    full = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(cmd)
+    r = subprocess.run(full, capture_output=True, text=True)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(full), r.returncode, r.stderr.strip()))
+    return r.stdout
+
+
+def canon(a):
+    return str(ipaddress.ip_address(a))
+
+
+def accepts(flt, src):
+    mode, sources = flt
+    return (src in sources) == (mode == "include")
+
+
+def merge(filters):
+    ex = [s for m, s in filters if m == "exclude"]
+    inc = set().union(*[s for m, s in filters if m == "include"])
+    if ex:
+        return ("exclude", set.intersection(*map(set, ex)) - inc)
+    return ("include", inc)
+
+
+def link_local_scope(g):
+    a = ipaddress.ip_address(g)
+    return a in ipaddress.ip_network("224.0.0.0/24") if a.version == 4 else \
+        a in ipaddress.ip_network("ff02::/16")
+
+
+# --- topology -------------------------------------------------------------------------
+
+def setup():
+    for ns in NS:
+        sh("ip", "netns", "add", NS[ns])
+        sh("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+           ns=ns)
+        sh("ip", "link", "set", "lo", "up", ns=ns)
+    # Upstream: the snooping querier of bridge_peer_test.py (1 s startup queries, 3 s
+    # general queries, 7 s membership interval, fast last-member queries).
+    sh("ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1",
+       "mcast_igmp_version", "3", "mcast_mld_version", "2", "mcast_query_use_ifaddr", "1",
+       "mcast_query_interval", "300", "mcast_query_response_interval", "100",
+       "mcast_membership_interval", "700", "mcast_querier_interval", "700",
+       "mcast_startup_query_interval", "100", "mcast_startup_query_count", "2",
+       "mcast_last_member_interval", "50", "mcast_last_member_count", "2", ns="br")
+    sh("ip", "link", "add", "vm", "type", "veth", "peer", "name", "up0", "netns", NS["mc"],
+       ns="br")
+    sh("ip", "link", "add", "vs", "type", "veth", "peer", "name", "s0", "netns", NS["tx"],
+       ns="br")
+    for p in ("vm", "vs"):
+        sh("ip", "link", "set", p, "master", "br0", ns="br")
+        sh("ip", "link", "set", p, "up", ns="br")
+    sh("ip", "addr", "add", "10.99.0.1/24", "dev", "br0", ns="br")
+    sh("ip", "link", "set", "br0", "up", ns="br")
+    sh("ip", "link", "set", "s0", "up", ns="tx")
+    for i in (11, 12, 13):
+        sh("ip", "addr", "add", "10.99.0.%d/24" % i, "dev", "s0", ns="tx")
+        sh("ip", "addr", "add", "2001:db8:99::%d/64" % i, "dev", "s0", "nodad", ns="tx")
+    sh("ip", "route", "add", "224.0.0.0/4", "dev", "s0", ns="tx")
+    # veth offloads the UDP checksum: the bridge passes the frame on with only the
+    # pseudo-header sum (CHECKSUM_PARTIAL), AF_PACKET hands mcfwd those bytes, and mcfwd
+    # forwards them unchanged, so the hosts' kernels would drop every datagram
+    # (UdpInCsumErrors). A NIC on the wire always carries complete checksums.
+    sh("ethtool", "-K", "s0", "tx", "off", ns="tx")
+    # Downstream: a plain bridge (no snooping: it floods) with two hosts.
+    sh("ip", "link", "add", "br1", "type", "bridge", "mcast_snooping", "0", ns="dn")
+    sh("ip", "link", "add", "dm", "type", "veth", "peer", "name", "dn0", "netns", NS["mc"],
+       ns="dn")
+    sh("ip", "link", "set", "dm", "master", "br1", ns="dn")
+    sh("ip", "link", "set", "dm", "up", ns="dn")
+    for i, h in ((11, "ha"), (12, "hb")):
+        sh("ip", "link", "add", h, "type", "veth", "peer", "name", "eth0", "netns", NS[h],
+           ns="dn")
+        sh("ip", "link", "set", h, "master", "br1", ns="dn")
+        sh("ip", "link", "set", h, "up", ns="dn")
+        sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+           "net.ipv4.conf.all.force_igmp_version=3", "net.ipv4.conf.default.force_igmp_version=3",
+           "net.ipv6.conf.all.force_mld_version=2", "net.ipv6.conf.default.force_mld_version=2",
+           ns=h)
+        sh("sysctl", "-qw", "net.ipv4.conf.eth0.force_igmp_version=3",
+           "net.ipv6.conf.eth0.force_mld_version=2", "net.ipv4.conf.eth0.rp_filter=0", ns=h)
+        sh("ip", "addr", "add", "10.98.0.%d/24" % i, "dev", "eth0", ns=h)
+        sh("ip", "link", "set", "eth0", "up", ns=h)
+        # The sources are off-link: a route so that nothing drops their datagrams.
+        sh("ip", "route", "add", "default", "dev", "eth0", ns=h)
+        sh("ip", "-6", "route", "add", "default", "dev", "eth0", ns=h)
+    sh("ip", "link", "set", "br1", "up", ns="dn")
+    # mcfwd speaks IGMP/MLD for both of its veths: the kernel must not, so no IPv6 and
+    # no IPv4 address there.
+    for p in ("up0", "dn0"):
+        sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % p, ns="mc")
+        sh("ip", "link", "set", p, "up", ns="mc")
+
+
+PROCS = []
+
+
+def cleanup():
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for ns in NS.values():
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    shutil.rmtree("/var/run/dpdk/" + PREFIX, ignore_errors=True)
+
+
+class Host:
+    def __init__(self, name, addr):
+        self.name = name
+        self.p = subprocess.Popen(["ip", "netns", "exec", NS[name], "/usr/bin/python3", "-c",
+                                   AGENT, "eth0", addr], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        PROCS.append(self.p)
+
+    def request(self, req):
+        self.p.stdin.write(json.dumps(req) + "\n")
+        self.p.stdin.flush()
+        return self.p.stdout.readline().strip()
+
+    def do(self, ops):
+        for name, g, s in ops:
+            r = self.request({"op": name, "g": g, "s": s})
+            check(r == "ok", "host %s: %s(%s%s) -> %s" % (self.name, name, g,
+                                                          ", " + s if s else "", r))
+
+    def received(self):
+        """{(round, S, G): [seq, ...]} of what its sockets got."""
+        out = {}
+        for key, n in json.loads(self.request({"dump": 1})).items():
+            peer, payload = key.split("|", 1)
+            m = re.match(r"e2e S=(\S+) G=(\S+) seq=(\d+)", payload)
+            if not m or canon(m.group(1)) != canon(peer):
+                out.setdefault("junk", []).append(key)
+                continue
+            seq = int(m.group(3))
+            out.setdefault((seq // 1000, canon(peer), canon(m.group(2))), []).extend([seq] * n)
+        return out
+
+
+# --- views of the membership ----------------------------------------------------------
+
+def mdb():
+    """The upstream bridge's entries for mcfwd's port vm, as the semantic view of
+    bridge_peer_test.py: {group: (mode, include list or {}, blocked)}; link-local-scope
+    groups apart."""
+    out = json.loads(sh("bridge", "-j", "-d", "-s", "mdb", "show", ns="br") or "[]")
+    groups, ll = {}, set()
+    for dev in out:
+        for e in dev.get("mdb", []):
+            if e.get("port") != "vm" or "src" in e:
+                continue
+            g = canon(e["grp"])
+            if link_local_scope(g):
+                ll.add(g)
+                continue
+            mode = e.get("filter_mode", "?")
+            srcs = [(canon(s["address"]), float(s["timer"])) for s in e.get("source_list", [])]
+            if mode == "include":
+                groups[g] = (mode, frozenset(a for a, _ in srcs), frozenset())
+            else:  # EXCLUDE (X, Y): the requested X forward like any other source
+                groups[g] = (mode, frozenset(), frozenset(a for a, t in srcs if t == 0))
+    return groups, ll
+
+
+def expected(merged):
+    return {canon(g): (m, frozenset(map(canon, s)) if m == "include" else frozenset(),
+                       frozenset(map(canon, s)) if m == "exclude" else frozenset())
+            for g, (m, s) in merged.items()}
+
+
+def show(groups):
+    return "\n".join("  %s %s include=%s blocked=%s" % (g, m, sorted(i), sorted(b))
+                     for g, (m, i, b) in sorted(groups.items()))
+
+
+def mcfwdctl(root, *args):
+    r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/mcfwdctl"),
+                        "--file-prefix", PREFIX] + list(args), capture_output=True, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+def router_state(root):
+    """mcfwd's router state on port down, same shape as expected(): mode, forwarded
+    sources (INCLUDE), blocked sources (EXCLUDE); link-local-scope groups apart."""
+    rc, out, err = mcfwdctl(root, "--json", "router", "down")
+    if rc != 0:
+        return None, out + err
+    groups = {}
+    for g in json.loads(out).get("groups", []):
+        grp = canon(g["group"])
+        if link_local_scope(grp):
+            continue
+        mode = g["mode"]
+        if mode == "include":
+            groups[grp] = (mode, frozenset(map(canon, g.get("sources") or [])), frozenset())
+        else:
+            groups[grp] = (mode, frozenset(), frozenset(map(canon, g.get("blocked") or [])))
+    return groups, out
+
+
+def wait_for(fn, want, timeout):
+    t0 = time.monotonic()
+    got = None
+    while time.monotonic() - t0 < timeout:
+        got = fn()
+        if got == want:
+            return time.monotonic() - t0, got
+        time.sleep(0.2)
+    return None, got
+
+
+# --- traffic ----------------------------------------------------------------------------
+
+def flows(rnd):
+    return [(s, g, PACKETS, rnd * 1000) for g in GROUPS + NOBODY
+            for s in ((T1, T2, T3) if ":" in g else (S1, S2, S3))]
+
+
+def send(plan, gap=0.002, wait=True):
+    cmd = ["ip", "netns", "exec", NS["tx"], "/usr/bin/python3", "-c", SENDER, json.dumps(plan),
+           str(gap)]
+    if wait:
+        subprocess.run(cmd, check=True)
+        return None
+    p = subprocess.Popen(cmd)
+    PROCS.append(p)
+    return p
+
+
+def on_wire(path):
+    """What mcfwd sent on the downstream veth: {(round, S, G): [(time, ttl), ...]}."""
+    out = {}
+    for p in rdpcap(path):
+        if Raw not in p:
+            continue
+        m = re.match(rb"e2e S=(\S+) G=(\S+) seq=(\d+)", bytes(p[Raw].load))
+        if not m:
+            continue
+        ttl = p[IP].ttl if IP in p else p[IPv6].hlim if IPv6 in p else None
+        key = (int(m.group(3)) // 1000, canon(m.group(1).decode()), canon(m.group(2).decode()))
+        out.setdefault(key, []).append((float(p.time), ttl))
+    return out
+
+
+# --- the run --------------------------------------------------------------------------
+
+CONFIG = """\
+eal: ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-level=lib.eal:warning"]
+lcores: {{ control: 0, forwarding: [1] }}
+ports:
+  - name: uplink
+    device: "net_af_packet0,iface=up0,qpairs=1"
+    ipv4: {{ address: 10.99.0.2 }}
+    ipv6: {{ link_local: "fe80::99:2" }}
+  - name: down
+    device: "net_af_packet1,iface=dn0,qpairs=2"
+    role: downstream
+    rx_queues: 2
+    ipv4: {{ address: 10.98.0.1 }}
+    ipv6: {{ link_local: "fe80::98:1" }}
+{querier}
+"""
+# Short general-query cycle so that the hosts' answers are exercised within the run; the
+# last member query interval and count stay at their defaults (LMQT above).
+QUERIER = """\
+    querier: { query_interval_ms: 5000, query_response_interval_ms: 2000,
+               startup_query_interval_ms: 1000 }"""
+
+
+def main():
+    mcfwd, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    for merged, filters in ((MERGED, FILTERS), (MERGED_AFTER, FILTERS_AFTER)):
+        for g in merged:
+            check(merge([f[g] for f in filters.values() if g in f]) == merged[g],
+                  "the hand-written merge of %s is RFC 3376's" % g)
+    d = tempfile.mkdtemp(prefix="mcfwd-px-")
+    try:
+        try:
+            setup()
+        except RuntimeError as e:
+            cleanup()
+            skip("cannot build the namespaces and bridges: %s" % e)
+        run(mcfwd, root, d)
+    finally:
+        cleanup()
+        if os.environ.get("MCFWD_E2E_KEEP"):
+            print("kept " + d)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
+    return 1 if FAILURES else 0
+
+
+def check_membership(root, merged, what, timeout):
+    want = expected(merged)
+    took, got = wait_for(lambda: mdb()[0], want, timeout)
+    if not check(took is not None, "%s: the upstream bridge's mdb for mcfwd's port is the "
+                 "hosts' merge%s" % (what, " after %.1f s" % took if took is not None else "")):
+        print("want:\n%s\ngot:\n%s" % (show(want), show(got or {})))
+    ll = mdb()[1]
+    check(not ll, "%s: no link-local-scope group proxied upstream %s" % (what, sorted(ll)))
+    if not HAVE_ROUTER:
+        # TODO(issue 7): scripts/mcfwdctl has no `router` command in this tree.
+        print("TODO: mcfwdctl router missing; mcfwd's learned state not checked")
+        return
+    took, got = wait_for(lambda: router_state(root)[0], want, timeout)
+    if not check(took is not None, "%s: mcfwd's router on the downstream port learned the "
+                 "hosts' merge (mode, forwarded and blocked sources)" % what):
+        print("want:\n%s\ngot:\n%s" % (show(want), show(got or {})))
+        print(router_state(root)[1])
+
+
+def check_traffic(rnd, filters, merged, wire, hosts):
+    wrong = []
+    for s, g, n, first in flows(rnd):
+        want = n if g in merged and accepts(merged[g], s) else 0
+        got = len(wire.get((rnd, canon(s), canon(g)), []))
+        if got != want:
+            wrong.append("%s->%s: %d of %d" % (s, g, got, want))
+    check(not wrong, "round %d: mcfwd sent on the downstream veth exactly the (S,G) the merge "
+          "accepts %s" % (rnd, wrong or ""))
+    for h in hosts:
+        got = h.received()
+        wrong = []
+        for s, g, n, first in flows(rnd):
+            acc = g in filters[h.name] and accepts(filters[h.name][g], s)
+            want = list(range(first, first + n)) if acc else []
+            seqs = sorted(got.get((rnd, canon(s), canon(g)), []))
+            if seqs != want:
+                wrong.append("%s->%s: %d of %d" % (s, g, len(seqs), len(want)))
+        if not check(not wrong and "junk" not in got, "round %d: host %s's sockets got "
+                     "exactly its filter's packets, each once %s%s"
+                     % (rnd, h.name, wrong or "", got.get("junk", ""))):
+            # Where the kernel dropped them, if it did.
+            print("  %s: %s" % (h.name, " ".join(
+                line.split()[0] + "=" + line.split()[1]
+                for line in sh("nstat", "-az", ns=h.name, check_rc=False).splitlines()
+                if re.match(r"(Ip|Udp|Ip6|Udp6|IpExt)\w* +[1-9]", line))))
+
+
+def run(mcfwd, root, d):
+    global HAVE_ROUTER
+    ctl = os.path.join(root, "scripts/mcfwdctl")
+    HAVE_ROUTER = os.path.exists(ctl) and "router" in open(ctl).read()
+    with open(d + "/mcfwd.yaml", "w") as f:
+        f.write(CONFIG.format(prefix=PREFIX, querier=QUERIER))
+    cap = subprocess.Popen(["ip", "netns", "exec", NS["dn"], "dumpcap", "-q", "-i", "dm", "-w",
+                            d + "/dm.pcap", "-P"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    PROCS.append(cap)
+    time.sleep(1)
+    log = open(d + "/mcfwd.out", "w")
+    mc = subprocess.Popen(["ip", "netns", "exec", NS["mc"], mcfwd, "--config", d + "/mcfwd.yaml",
+                           "--duration", "150"], stdout=log, stderr=subprocess.STDOUT)
+    PROCS.append(mc)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 20 and mc.poll() is None:
+        if "mcfwd: running" in open(d + "/mcfwd.out").read():
+            break
+        time.sleep(0.1)
+    if not check(mc.poll() is None, "mcfwd starts with an upstream and a downstream "
+                 "net_af_packet port"):
+        print(open(d + "/mcfwd.out").read())
+        return
+    hosts = [Host("ha", "10.98.0.11"), Host("hb", "10.98.0.12")]
+    for h in hosts:
+        h.do(JOINS[h.name])
+
+    # 1-2. The membership, upstream and in mcfwd's router.
+    check_membership(root, MERGED, "after the joins", 15)
+    print("bridge -d mdb show (port vm):\n" + "\n".join(
+        line for line in sh("bridge", "-d", "mdb", "show", ns="br").splitlines() if "vm" in line))
+    if HAVE_ROUTER:
+        print("mcfwdctl router down:\n" + mcfwdctl(root, "router", "down")[1])
+    # 3. Traffic round 0.
+    send(flows(0))
+    time.sleep(1)
+
+    # 4. Changes and leaves while the left (S,G) flow at 50 packets/s.
+    leave_flow = send([(s, g, 400, 5000) for s, g in LEFT], gap=0.02, wait=False)
+    time.sleep(2)
+    t_change = time.time()
+    for h in hosts:
+        h.do(CHANGES[h.name])
+    check_membership(root, MERGED_AFTER, "after the changes and leaves", 15)
+    leave_flow.wait()
+    send(flows(1))
+    time.sleep(1)
+
+    # TTL decrement is asserted once the data path knows about it (ttl_expired).
+    rc, stats, _ = mcfwdctl(root, "--json", "stats")
+    knows_ttl = "ttl_expired" in stats
+
+    mc.send_signal(signal.SIGTERM)
+    try:
+        rc = mc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        rc = None
+    log.close()
+    out = open(d + "/mcfwd.out").read()
+    check(rc == 0 and "mcfwd: stopped" in out, "SIGTERM -> mcfwd exits 0 (exit %s)" % rc)
+    knows_ttl = knows_ttl or "ttl_expired" in out
+    time.sleep(0.5)
+    cap.send_signal(signal.SIGINT)
+    cap.wait(timeout=10)
+    print(out)
+
+    wire = on_wire(d + "/dm.pcap")
+    check_traffic(0, FILTERS, MERGED, wire, hosts)
+    check_traffic(1, FILTERS_AFTER, MERGED_AFTER, wire, hosts)
+    for s, g in LEFT:
+        times = sorted(t for t, _ in wire.get((5, canon(s), canon(g)), []))
+        before = [t for t in times if t_change - 1 < t < t_change]
+        last = times[-1] - t_change if times else None
+        check(before and last is not None and last <= LMQT + 1.5,
+              "after the last member left, %s->%s stopped on the downstream veth %s s after the "
+              "leave (%d packets in the second before it; LMQT %.0f s + 1.5 s margin)"
+              % (s, g, "%.2f" % last if last is not None else "never", len(before), LMQT))
+    ttls = sorted({ttl for v in wire.values() for _, ttl in v})
+    if knows_ttl:
+        check(ttls == [SEND_TTL - 1], "routed copies leave with TTL / hop limit %d - 1 (seen %s)"
+              % (SEND_TTL, ttls))
+    else:
+        # TODO(issue 7): no ttl_expired counter yet, so no TTL decrement to assert.
+        print("NOTE: no ttl_expired counter in this build; routed copies' TTL / hop limit seen "
+              "on the downstream veth: %s (sent with %d)" % (ttls, SEND_TTL))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
