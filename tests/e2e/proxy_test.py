@@ -462,7 +462,7 @@ def on_wire(path):
             continue
         ttl = p[IP].ttl if IP in p else p[IPv6].hlim if IPv6 in p else None
         key = (int(m.group(3)) // 1000, canon(m.group(1).decode()), canon(m.group(2).decode()))
-        out.setdefault(key, []).append((float(p.time), ttl))
+        out.setdefault(key, []).append((float(p.time), (ttl, p.src)))
     return out
 
 
@@ -630,6 +630,8 @@ def run(mcfwd, root, d):
     cap.wait(timeout=10)
     print(out)
 
+    global DN0_MAC
+    DN0_MAC = json.loads(sh("ip", "-j", "link", "show", "dn0", ns="mc"))[0]["address"]
     wire = on_wire(d + "/dm.pcap")
     check_traffic(0, FILTERS, MERGED, wire, hosts)
     check_traffic(1, FILTERS_AFTER, MERGED_AFTER, wire, hosts)
@@ -641,14 +643,21 @@ def run(mcfwd, root, d):
               "after the last member left, %s->%s stopped on the downstream veth %s s after the "
               "leave (%d packets in the second before it; LMQT %.0f s + 1.5 s margin)"
               % (s, g, "%.2f" % last if last is not None else "never", len(before), LMQT))
-    ttls = sorted({ttl for v in wire.values() for _, ttl in v})
+    ttls = sorted({ttl for v in wire.values() for _, (ttl, _) in v})
+    macs = sorted({mac for v in wire.values() for _, (_, mac) in v})
     if knows_ttl:
+        # The data path has routed outlets (RFC 1812 §5.3.1 / RFC 4605 §3: the downstream
+        # port is a routed hop). If this fails with TTL unchanged and the sender's MAC, the
+        # application still sends on the downstream port as a plain TX outlet
+        # (app/mcfwd/runtime.cpp: Outlet::tx instead of Outlet::routed_tx).
         check(ttls == [SEND_TTL - 1], "routed copies leave with TTL / hop limit %d - 1 (seen %s)"
               % (SEND_TTL, ttls))
+        check(macs == [DN0_MAC], "routed copies leave from the downstream port's MAC %s (seen %s)"
+              % (DN0_MAC, macs))
     else:
         # TODO(issue 7): no ttl_expired counter yet, so no TTL decrement to assert.
         print("NOTE: no ttl_expired counter in this build; routed copies' TTL / hop limit seen "
-              "on the downstream veth: %s (sent with %d)" % (ttls, SEND_TTL))
+              "on the downstream veth: %s (sent with %d), source MACs %s" % (ttls, SEND_TTL, macs))
 
 
 if __name__ == "__main__":
