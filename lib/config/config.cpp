@@ -503,6 +503,12 @@ void Reader::read_ports(const Field& f, Config& c) {
         fail(f.loc, "ports", "must list at least one port");
     for (size_t i = 0; i < ports.size(); ++i)
         c.ports.push_back(read_port(ports[i], index("ports", i), c));
+    // RFC 4605: a proxy's downstream ports are merged into its upstream port.
+    const auto is_up = [](const Port& p) { return p.role == PortRole::upstream; };
+    for (size_t i = 0; i < c.ports.size(); ++i)
+        if (!is_up(c.ports[i]) && std::none_of(c.ports.begin(), c.ports.end(), is_up))
+            fail(c.ports[i].location, index("ports", i) + ".role",
+                 "a downstream port needs an upstream port to proxy to (none is configured)");
 }
 
 Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
@@ -625,6 +631,12 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
                      std::string(role_name(p.role)) + (m.get("role") ? "" : " (the default)"));
         read_querier(*x, m.path("querier"), p.querier);
     }
+    // The querier election compares source addresses (RFC 3376 §6.6.2): a downstream
+    // port speaking IGMP needs its own, or 0.0.0.0 would win every election.
+    if (p.role == PortRole::downstream && p.igmp.enabled && p.querier.enabled && !p.ipv4_address)
+        fail(m.where(), m.path("ipv4") + ".address",
+             "required on a downstream port that speaks IGMP: queries need a source address "
+             "and the querier election compares it (RFC 3376 §6.6.2)");
     return p;
 }
 

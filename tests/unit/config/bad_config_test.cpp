@@ -29,6 +29,8 @@ struct BadCase {
     "receivers:\n"
 // Lines 1-4: a downstream port, open for more keys (line 5 is the next key of the port).
 #define DOWN "ports:\n  - name: down\n    device: net_null0\n    role: downstream\n"
+// A downstream port as the second item of a port list (its "- name" on the line after).
+#define DOWN_ITEM "  - name: down\n    device: net_null0\n    role: downstream\n"
 
 const BadCase bad_cases[] = {
     // YAML itself.
@@ -178,6 +180,11 @@ const BadCase bad_cases[] = {
     {"QuerierOnUpstreamPort",
      "ports:\n  - name: up\n    device: net_null0\n    querier: {}\n    role: upstream\n",
      "ports[0].querier", 4, 5, "downstream ports only; this port's role is upstream"},
+    {"DownstreamWithoutIpv4Address",
+     "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
+     "ports[1].ipv4.address", 4, 5, "required on a downstream port that speaks IGMP"},
+    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role",
+     2, 5, "a downstream port needs an upstream port to proxy to"},
     {"QuerierNotAMapping", DOWN "    querier: true\n", "ports[0].querier", 5, 14,
      "expected a mapping, got \"true\""},
     {"QuerierUnknownKey", DOWN "    querier:\n      robustness: 2\n", "ports[0].querier.robustness",

@@ -83,6 +83,7 @@ ports:
   - name: host-side_2
     pci: "0000:AF:1f.7"
     role: downstream
+    ipv4: { address: 192.0.2.77 }
     flow_steering: on
 receivers:
   - name: feeda
@@ -157,7 +158,7 @@ TEST(ConfigFull, JoinsCarryFilterStatesOfBothFamilies) {
     EXPECT_EQ(r.joins[0].group, ip("232.1.1.1"));
     EXPECT_EQ(r.joins[0].filter,
               (FilterState{FilterMode::include, {ip("10.0.0.1"), ip("10.0.0.2")}}));
-    EXPECT_EQ(r.joins[0].location.line, 28);
+    EXPECT_EQ(r.joins[0].location.line, 29);
 
     EXPECT_EQ(r.joins[1].group, ip("239.1.1.1"));
     EXPECT_EQ(r.joins[1].filter, FilterState::any_source()) << "no mode, no sources";
@@ -242,6 +243,7 @@ ports:
   - name: down
     device: net_null1
     role: downstream
+    ipv4: { address: 192.0.2.1 }
     querier:
       enabled: false
       query_interval_ms: 60000
@@ -281,8 +283,9 @@ void expect_default_querier(const QuerierConfig& q) {
 TEST(ConfigQuerier, DownstreamPortWithoutQuerierOrWithAnEmptyOneTakesTheDefaults) {
     const Config c = load_string(R"(
 ports:
-  - { name: a, device: net_null0, role: downstream }
-  - { name: b, device: net_null1, role: downstream, querier: {} }
+  - { name: a, device: net_null0, role: downstream, ipv4: { address: 192.0.2.1 } }
+  - { name: b, device: net_null1, role: downstream, querier: {}, ipv4: { address: 192.0.2.2 } }
+  - { name: u, device: net_null2 }
 )",
                                  "t.yaml");
     for (const Port& p : c.ports) {
@@ -297,10 +300,12 @@ ports:
   - name: d
     device: net_null0
     role: downstream
+    ipv4: { address: 192.0.2.1 }
     querier: { query_interval_ms: 1000, query_response_interval_ms: 100,
                last_member_query_interval_ms: 100, last_member_query_count: 1,
                startup_query_count: 1, startup_query_interval_ms: 100, max_groups: 1,
                max_sources: 1 }
+  - { name: u, device: net_null1 }
 )",
                                   "t.yaml");
     EXPECT_EQ(lo.ports[0].querier.query_interval_ms, 1000u);
@@ -310,10 +315,12 @@ ports:
   - name: d
     device: net_null0
     role: downstream
+    ipv4: { address: 192.0.2.1 }
     querier: { query_interval_ms: 31744000, query_response_interval_ms: 3174400,
                last_member_query_interval_ms: 25500, last_member_query_count: 7,
                startup_query_count: 7, startup_query_interval_ms: 31744000,
                max_groups: 1000000, max_sources: 10000000 }
+  - { name: u, device: net_null1 }
 )",
                                   "t.yaml");
     const QuerierConfig& q = hi.ports[0].querier;
@@ -329,7 +336,9 @@ ports:
 TEST(ConfigQuerier, ResponseIntervalJustBelowTheQueryIntervalIsAccepted) {
     const Config c =
         load_string("ports:\n  - name: d\n    device: net_null0\n"
-                    "    role: downstream\n    querier: { query_interval_ms: 10001 }\n",
+                    "    role: downstream\n    ipv4: { address: 192.0.2.1 }\n"
+                    "    querier: { query_interval_ms: 10001 }\n"
+                    "  - { name: u, device: net_null1 }\n",
                     "t.yaml");
     EXPECT_EQ(c.ports[0].querier.query_interval_ms, 10001u);
 }
