@@ -122,6 +122,8 @@ private:
     ethdev::TscClock clock_;
     SplitMix rng_{rte_get_tsc_cycles()};
     rte_mempool* pool_ = nullptr;
+    rte_mempool* header_pool_ = nullptr;   // routed copies' headers (downstream ports)
+    rte_mempool* indirect_pool_ = nullptr; // routed copies' payload references
     rte_ring* punt_ = nullptr;
     std::unique_ptr<ethdev::DpdkQsbr> qsbr_;
     std::unique_ptr<ethdev::DpdkReclaimer> reclaimer_;
@@ -145,6 +147,23 @@ void Runtime::make_pool() {
     punt_ = rte_ring_create("mcfwd_punt", 1024, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
     if (!punt_)
         throw StartupError(std::string("cannot create the punt ring: ") + rte_strerror(rte_errno));
+    // A routed copy holds one header and one indirect mbuf until its TX queue
+    // frees it: per downstream port and forwarding lcore a queue's worth plus a
+    // staged burst, plus every lcore's pool cache.
+    size_t downstream = 0;
+    for (const config::Port& p : cfg_.ports)
+        downstream += p.role == config::PortRole::downstream;
+    if (downstream > 0) {
+        const size_t nfwd = cfg_.lcores.forwarding.size();
+        const unsigned n = static_cast<unsigned>(downstream * nfwd * (1024 + 2 * 32) + nfwd * 256);
+        header_pool_ =
+            dataplane::create_header_pool("mcfwd_hdr", n, 256, static_cast<int>(rte_socket_id()));
+        indirect_pool_ =
+            dataplane::create_indirect_pool("mcfwd_ind", n, 256, static_cast<int>(rte_socket_id()));
+        if (!header_pool_ || !indirect_pool_)
+            throw StartupError(std::string("cannot create the routed-copy pools: ") +
+                               rte_strerror(rte_errno));
+    }
     auto q = ethdev::DpdkQsbr::create(static_cast<unsigned>(cfg_.lcores.forwarding.size()));
     if (!q)
         throw StartupError("cannot create the RCU variable");
@@ -280,15 +299,25 @@ void Runtime::open_ports() {
             };
             s.igmp_router = router_config(pc.igmp);
             s.mld_router = router_config(pc.mld);
+            // Routed copies: TTL / hop limit minus one and this port's MAC and VLAN
+            // in a private header in front of the shared payload (dataplane).
             const uint16_t port_id = id;
+            const addr::MacAddr mac = pr.port->mac();
             s.outlet = add_outlet("downstream port " + pc.name, [&](size_t i) {
-                return dataplane::Outlet::tx(port_id, static_cast<uint16_t>(i));
+                return dataplane::Outlet::routed_tx(port_id, static_cast<uint16_t>(i), mac,
+                                                    pc.vlan);
             });
         }
         if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
             throw StartupError(
                 "port " + pc.name + ": " + std::string(errc_name(e)) +
                 (e == errc::no_device ? " (a downstream port needs an upstream port)" : ""));
+        // A router listens to all multicast on the links it serves: IGMPv1/v2 and
+        // MLDv1 reports go to the group address itself (RFC 2236 §3, RFC 2710 §5),
+        // so no MAC list could hold every group a host may report.
+        if (pc.role == config::PortRole::downstream)
+            if (auto* nic = cp_->controller().nic_filter(id))
+                nic->force_allmulticast(true);
     }
 }
 
@@ -385,6 +414,8 @@ void Runtime::start_lcores() {
         l->ctx.table_count = by_port_id_.size();
         l->ctx.outlets = &l->outlets;
         l->ctx.punt_ring = punt_;
+        l->ctx.header_pool = header_pool_;
+        l->ctx.indirect_pool = indirect_pool_;
         l->ctx.qsbr = qsbr_->get();
         l->ctx.qsbr_thread_id = l->reader_id;
         if (qsbr_->register_reader(l->reader_id) != errc::ok)
@@ -506,13 +537,13 @@ void Runtime::print_summary() {
                 (unsigned long long)cc.ignored);
     for (PortRuntime& pr : ports_) {
         const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
-        std::printf(
-            "  port %s: %zu group(s) at exit, reports sent %llu (failed %llu), NIC %zu MAC(s) "
-            "programmed, allmulticast %s (%s)\n",
-            pr.cfg->name.c_str(), cp_->engine().port(pr.port->port_id())->groups,
-            (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
-            nf->programmed().size(), nf->allmulti() ? "on" : "off",
-            std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
+        std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu), NIC %zu MAC(s) "
+                    "programmed, allmulticast %s (%s)\n",
+                    pr.cfg->name.c_str(), cp_->engine().port(pr.port->port_id())->groups,
+                    pr.cfg->role == config::PortRole::downstream ? "queries" : "reports",
+                    (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
+                    nf->programmed().size(), nf->allmulti() ? "on" : "off",
+                    std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
         for (addr::Family f : {addr::Family::v4, addr::Family::v6})
             if (const router::RouterEngine* r = cp_->router(pr.port->port_id(), f))
                 std::printf("  port %s: %s router: %zu group(s) learned, %s, general queries sent "

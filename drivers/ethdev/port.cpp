@@ -108,6 +108,9 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
         conf.intr_conf.lsc = 1;
         p.lsc_intr_ = true;
     }
+    // Routed copies (dataplane) are a header mbuf chained to the shared payload.
+    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     if (spec.rx_queues > 1) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
