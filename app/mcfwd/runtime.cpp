@@ -406,8 +406,12 @@ void Runtime::start_lcores() {
             auto& ctx = lcores_[next++ % lcores_.size()]->ctx;
             if (ctx.rx_count == dataplane::max_rx_queues)
                 throw StartupError("too many RX queues for the forwarding lcores");
-            ctx.rx[ctx.rx_count++] = {pr.port->port_id(), q,
-                                      pr.cfg->vlan ? int32_t(*pr.cfg->vlan) : -1};
+            dataplane::RxQueue& rq = ctx.rx[ctx.rx_count++];
+            rq = {pr.port->port_id(), q, pr.cfg->vlan ? int32_t(*pr.cfg->vlan) : -1};
+            // The port's punt rate, shared out over its queues.
+            if (pr.cfg->punt_rate_pps != 0)
+                rq.punt_rate = std::max<uint32_t>(1, pr.cfg->punt_rate_pps / pr.cfg->rx_queues);
+            rq.punt_burst = pr.cfg->punt_burst;
         }
     for (auto& l : lcores_) {
         l->ctx.tables = by_port_id_.data();

@@ -32,6 +32,7 @@ namespace mcfwd::dataplane {
     X(unknown_outlet, "drop (per outlet): the entry names an outlet id this lcore does not have")  \
     X(sink_full, "drop (per outlet): ring sink full or TX queue did not take the packet")          \
     X(punt_full, "drop: IGMP/MLD not punted, the control ring was full")                           \
+    X(punt_limited, "drop: IGMP/MLD over the receiving queue's punt rate (a report flood)")        \
     X(ttl_expired, "drop (per routed outlet): IPv4 TTL / IPv6 hop limit <= 1 on arrival")          \
     X(header_alloc_failed, "drop (per routed outlet): header or indirect mbuf pool empty")         \
     X(rx_packets, "packets received")                                                              \

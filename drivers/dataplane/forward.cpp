@@ -5,12 +5,14 @@
 #include "pktparse/parse.hpp"
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -191,7 +193,28 @@ inline void fan_out(ForwardContext& ctx, const table::GroupEntry& entry, uint64_
     }
 }
 
-void punt(ForwardContext& ctx, rte_mbuf* m) noexcept {
+/// The queue's token bucket (RxQueue::punt_rate): true if one more punt fits.
+bool punt_allowed(RxQueue& q) noexcept {
+    if (q.punt_rate == 0)
+        return true;
+    const uint64_t now = rte_get_tsc_cycles();
+    const uint64_t cost = rte_get_tsc_hz() / q.punt_rate;
+    const uint64_t cap = cost * q.punt_burst;
+    q.punt_credit =
+        q.punt_last_tsc == 0 ? cap : std::min(cap, q.punt_credit + (now - q.punt_last_tsc));
+    q.punt_last_tsc = now;
+    if (q.punt_credit < cost)
+        return false;
+    q.punt_credit -= cost;
+    return true;
+}
+
+void punt(ForwardContext& ctx, RxQueue& q, rte_mbuf* m) noexcept {
+    if (unlikely(!punt_allowed(q))) {
+        ++ctx.counters.punt_limited;
+        rte_pktmbuf_free(m);
+        return;
+    }
     if (likely(rte_ring_enqueue(ctx.punt_ring, m) == 0)) {
         ++ctx.counters.punted;
     } else {
@@ -200,7 +223,7 @@ void punt(ForwardContext& ctx, rte_mbuf* m) noexcept {
     }
 }
 
-void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
+void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
     // 1. RX.
     rte_mbuf* pkts[burst_size];
     const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, burst_size);
@@ -240,8 +263,8 @@ void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
     const table::GroupEntry* entries[burst_size];
     for (uint16_t i = 0; i < n; ++i) {
         const pktparse::ParseResult& r = slots[i].r;
-        entries[i] = r.ok && table != nullptr && !r.packet.control ? table->lookup(r.packet.dst)
-                                                                   : nullptr;
+        entries[i] =
+            r.ok && table != nullptr && !r.packet.control ? table->lookup(r.packet.dst) : nullptr;
         if (entries[i] != nullptr)
             rte_prefetch0(entries[i]);
     }
@@ -270,7 +293,7 @@ void poll_queue(ForwardContext& ctx, const RxQueue& q) noexcept {
         }
         // IGMP / MLD: the control lcore's business, never forwarded.
         if (unlikely(r.packet.control)) {
-            punt(ctx, m);
+            punt(ctx, q, m);
             continue;
         }
         const table::GroupEntry* entry = entries[i];

@@ -84,6 +84,14 @@ struct RxQueue {
     /// a tagged port, are dropped (wrong_vlan). -1: the port is untagged (it
     /// takes untagged and priority-tagged, VLAN id 0, frames).
     int32_t vlan = -1;
+    /// IGMP/MLD this queue may punt per second (0: no limit), in bursts of up to
+    /// punt_burst: a host flooding reports on one port must not fill the control
+    /// ring that every port's queries and reports share (punt_limited counts the
+    /// rest). A token bucket kept in TSC cycles; only this queue's lcore touches it.
+    uint32_t punt_rate = 0;
+    uint32_t punt_burst = 32;
+    uint64_t punt_credit = 0;   // cycles of credit; one punt costs tsc_hz / punt_rate
+    uint64_t punt_last_tsc = 0; // 0: not started (the bucket starts full)
 };
 
 /// One outlet's pending copies; flushed by poll_once().

@@ -515,7 +515,7 @@ void Reader::read_ports(const Field& f, Config& c) {
 Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
     const Map m(*this, f.value, path, f.loc,
                 {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
-                 "ipv6", "igmp", "mld", "flow_steering", "querier"});
+                 "ipv6", "igmp", "mld", "flow_steering", "querier", "punt_rate_pps", "punt_burst"});
     Port p;
     p.location = f.loc;
 
@@ -587,6 +587,10 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
                  " (128 headroom + " + std::to_string(frame) + "-byte frame), got " +
                  std::to_string(c.mempool.data_room));
 
+    if (const Field* x = m.get("punt_rate_pps"))
+        p.punt_rate_pps = static_cast<uint32_t>(integer(*x, m.path("punt_rate_pps"), 0, 1000000));
+    if (const Field* x = m.get("punt_burst"))
+        p.punt_burst = static_cast<uint32_t>(integer(*x, m.path("punt_burst"), 1, 65535));
     if (const Field* x = m.get("role"))
         p.role = keyword<PortRole>(
             *x, m.path("role"),

@@ -142,6 +142,11 @@ struct Port {
     ProtocolConfig igmp = ProtocolConfig::igmp_defaults();
     ProtocolConfig mld = ProtocolConfig::mld_defaults();
     FlowSteering flow_steering = FlowSteering::automatic;
+    /// IGMP/MLD the data path hands to the control lcore from this port, per second
+    /// (0: no limit) and in bursts of up to punt_burst; more is dropped and counted
+    /// (punt_limited), so a report flood on one port cannot crowd out the others.
+    uint32_t punt_rate_pps = 1000; // 0..1,000,000
+    uint32_t punt_burst = 64;      // 1..65535
     /// role == downstream: the router/querier parameters (an error on an upstream port).
     QuerierConfig querier;
     Location location; // of the port's entry, for errors found while starting

@@ -11,6 +11,7 @@
 #include "table/port_table.hpp"
 #include "table/qsbr.hpp"
 
+#include <rte_cycles.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -431,6 +432,46 @@ TEST_F(Forwarding, FullSinksAndFullPuntRingDropAndCountWithoutLeaking) {
 
     for (rte_ring* r : {sinks_[small_ring], sinks_[small_port], sinks_[roomy], punt})
         for (rte_mbuf* m : drain(r))
+            rte_pktmbuf_free(m);
+    EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
+}
+
+// A report flood on a queue with a punt rate: the bucket's burst is punted, the
+// rest counted and freed; once time has passed the queue may punt again. Data on
+// the same queue is not limited.
+TEST_F(Forwarding, APuntRateCapsAReportFloodAndRefillsWithTime) {
+    const OutletId r = add_ring_outlet();
+    set_group("232.2.2.2", {{r, exclude({})}});
+    rte_ring* punt = make_ring(1024);
+    rings_.push_back(punt);
+    ctx_->punt_ring = punt;
+    ctx_->rx[0].punt_rate = 100; // per second
+    ctx_->rx[0].punt_burst = 8;
+    FrameSpec igmp = spec("10.0.0.9", "224.0.0.22", false);
+    igmp.proto = 2;
+    for (int i = 0; i < 200; ++i) {
+        inject(make_mbuf(build_frame(igmp)));
+        if (i % 20 == 0)
+            inject(make_mbuf(build_frame(spec("10.0.0.1", "232.2.2.2", false))));
+    }
+    run_until_drained();
+    const auto& c = ctx_->counters;
+    // At 100/s, the microseconds the burst takes refill well under one token.
+    EXPECT_GE(c.punted, 8u);
+    EXPECT_LE(c.punted, 9u);
+    EXPECT_EQ(c.punted + c.punt_limited, 200u);
+    EXPECT_EQ(c.delivered[r], 10u) << "data is never rate limited";
+
+    rte_delay_ms(50); // 5 tokens at 100/s
+    for (int i = 0; i < 20; ++i)
+        inject(make_mbuf(build_frame(igmp)));
+    run_until_drained();
+    EXPECT_GE(c.punted, 8u + 4u);
+    EXPECT_LE(c.punted, 9u + 8u) << "never more than the burst";
+    EXPECT_EQ(c.punted + c.punt_limited, 220u);
+
+    for (rte_ring* ring : {sinks_[r], punt})
+        for (rte_mbuf* m : drain(ring))
             rte_pktmbuf_free(m);
     EXPECT_EQ(rte_mempool_avail_count(pool_), pool_start_);
 }
@@ -910,11 +951,12 @@ TEST(DataplaneCounters, EveryCounterHasOneUniqueNameAndADescription) {
         ++n;
     });
     EXPECT_EQ(names.size(), n);
-    EXPECT_EQ(n, 12 + pktparse::drop_reason_count); // the data path's 12 and the parser's
+    EXPECT_EQ(n, 13 + pktparse::drop_reason_count); // the data path's 13 and the parser's
     EXPECT_TRUE(names.count("parse_not_ip"));
     EXPECT_TRUE(names.count("source_filtered"));
     EXPECT_TRUE(names.count("ttl_expired"));
     EXPECT_TRUE(names.count("header_alloc_failed"));
+    EXPECT_TRUE(names.count("punt_limited"));
 }
 
 } // namespace

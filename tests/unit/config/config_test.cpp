@@ -236,6 +236,19 @@ TEST(ConfigPorts, UntaggedFrameFitsTheDataRoomThatATaggedOneDoesNot) {
     EXPECT_EQ(c.mempool.data_room, 1648u);
 }
 
+TEST(ConfigPorts, PuntRateAndBurstAreReadAndDefaultTo1000And64) {
+    const Config c = load_string(R"(
+ports:
+  - { name: a, device: net_null0 }
+  - { name: b, device: net_null1, punt_rate_pps: 0, punt_burst: 500 }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.ports[0].punt_rate_pps, 1000u);
+    EXPECT_EQ(c.ports[0].punt_burst, 64u);
+    EXPECT_EQ(c.ports[1].punt_rate_pps, 0u) << "0: no limit";
+    EXPECT_EQ(c.ports[1].punt_burst, 500u);
+}
+
 TEST(ConfigQuerier, EveryKeyOfADownstreamPortIsRead) {
     const Config c = load_string(R"(
 ports:
@@ -334,12 +347,11 @@ ports:
 }
 
 TEST(ConfigQuerier, ResponseIntervalJustBelowTheQueryIntervalIsAccepted) {
-    const Config c =
-        load_string("ports:\n  - name: d\n    device: net_null0\n"
-                    "    role: downstream\n    ipv4: { address: 192.0.2.1 }\n"
-                    "    querier: { query_interval_ms: 10001 }\n"
-                    "  - { name: u, device: net_null1 }\n",
-                    "t.yaml");
+    const Config c = load_string("ports:\n  - name: d\n    device: net_null0\n"
+                                 "    role: downstream\n    ipv4: { address: 192.0.2.1 }\n"
+                                 "    querier: { query_interval_ms: 10001 }\n"
+                                 "  - { name: u, device: net_null1 }\n",
+                                 "t.yaml");
     EXPECT_EQ(c.ports[0].querier.query_interval_ms, 10001u);
 }
 
