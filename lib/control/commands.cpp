@@ -283,10 +283,30 @@ private:
 
     // Paging of listing commands: start=, limit=.
     std::optional<Value> paging(const Args& a, size_t& start, size_t& limit);
+    // The listing commands' optional PORT argument: that port, or every port in
+    // configuration order; an error value for more arguments or an unknown name.
+    std::optional<Value> select_ports(std::string_view cmd, const Args& a,
+                                      std::vector<const Port*>& which);
 
     CommandContext& ctx_;
     membership::Engine& engine_;
 };
+
+std::optional<Value> Executor::select_ports(std::string_view cmd, const Args& a,
+                                            std::vector<const Port*>& which) {
+    if (a.pos.size() > 1)
+        return error_value("EINVAL", std::string(cmd) + " takes at most one port name");
+    if (!a.pos.empty()) {
+        const Port* p = port_by_name(a.pos[0]);
+        if (!p)
+            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
+        which.push_back(p);
+    } else {
+        for (const Port& p : ctx_.ports)
+            which.push_back(&p);
+    }
+    return std::nullopt;
+}
 
 std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limit) {
     start = 0;
@@ -406,39 +426,24 @@ Value Executor::port_value(const Port& p) {
 }
 
 Value Executor::ports(const Args& a) {
-    if (a.pos.size() > 1)
-        return error_value("EINVAL", "ports takes at most one port name");
+    std::vector<const Port*> which;
+    if (auto e = select_ports("ports", a, which))
+        return *e;
     Value list = Value::list();
-    if (!a.pos.empty()) {
-        const Port* p = port_by_name(a.pos[0]);
-        if (!p)
-            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
+    for (const Port* p : which)
         list.push(port_value(*p));
-    } else {
-        for (const Port& p : ctx_.ports)
-            list.push(port_value(p));
-    }
     Value v;
     v.set("ports", std::move(list));
     return v;
 }
 
 Value Executor::groups(const Args& a) {
-    if (a.pos.size() > 1)
-        return error_value("EINVAL", "groups takes at most one port name");
+    std::vector<const Port*> which;
+    if (auto e = select_ports("groups", a, which))
+        return *e;
     size_t start = 0, limit = 0;
     if (auto e = paging(a, start, limit))
         return *e;
-    std::vector<const Port*> which;
-    if (!a.pos.empty()) {
-        const Port* p = port_by_name(a.pos[0]);
-        if (!p)
-            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
-        which.push_back(p);
-    } else {
-        for (const Port& p : ctx_.ports)
-            which.push_back(&p);
-    }
     // Stable order: ports in configuration order, groups by address.
     std::vector<std::pair<const Port*, IpAddr>> all;
     for (const Port* p : which) {
@@ -503,21 +508,12 @@ Value Executor::groups(const Args& a) {
 // Parallel scalar lists rather than one object per source keep a group's record
 // within telemetry's 256-keys-per-object limit up to 512 sources.
 Value Executor::router(const Args& a) {
-    if (a.pos.size() > 1)
-        return error_value("EINVAL", "router takes at most one port name");
+    std::vector<const Port*> which;
+    if (auto e = select_ports("router", a, which))
+        return *e;
     size_t start = 0, limit = 0;
     if (auto e = paging(a, start, limit))
         return *e;
-    std::vector<const Port*> which;
-    if (!a.pos.empty()) {
-        const Port* p = port_by_name(a.pos[0]);
-        if (!p)
-            return error_value("ENXIO", "no port named " + quote(a.pos[0]));
-        which.push_back(p);
-    } else {
-        for (const Port& p : ctx_.ports)
-            which.push_back(&p);
-    }
     static constexpr addr::Family families[] = {addr::Family::v4, addr::Family::v6};
     // Ports in configuration order, IGMP before MLD, groups by address (groups()
     // is ordered). Snapshots are taken whole: the page is cut afterwards.
