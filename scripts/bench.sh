@@ -155,6 +155,48 @@ EOF
   echo "JSON lines: $results; logs: $pw/*.log"
 }
 
+# ---------------------------------------------------------------------------
+# Egress: what one more outlet costs, receiver (a reference to the same mbuf)
+# against downstream port (a routed copy), k = 1, 2, 4 outlets on a 15-group
+# table (scripts/gen_egress_bench.py says how). Interleaved rounds; the ratio
+# downstream / receivers is taken within a round, then the median.
+# ---------------------------------------------------------------------------
+egress() {
+  local reps=${REPS:-3} window=${WINDOW:-6} pw="$root/$work/egress"
+  mkdir -p "$pw"
+  ninja -C "$bdir" -j2 app/mcfwd >/dev/null
+  local mcfwd="$root/$bdir/app/mcfwd"
+  $py scripts/gen_egress_bench.py "$pw"
+  local results="$root/$work/json/egress.jsonl"
+  : >"$results"
+  header egress
+  local r kind k
+  for r in $(seq "$reps"); do
+    echo "-- round $r of $reps"
+    for k in 1 2 4; do
+      for kind in rcv down; do
+        $py scripts/bench_pipeline.py --name "$kind-$k" --prefix "mcfwd-egress-$kind$k" --port 0 \
+          --window "$window" --log "$pw/$kind$k.log" -- "${prio[@]}" "$mcfwd" \
+          --config "$pw/$kind$k.yaml" --duration 600 | tee -a "$results" || true
+      done
+    done
+  done
+  $py - "$results" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def col(n):
+    return [r.get("mpps") for r in runs if r["name"] == n]
+print("| outlets k | receivers, Mpps per round | downstream ports, Mpps per round | downstream / receivers |")
+print("|---|---|---|---:|")
+for k in (1, 2, 4):
+    a, b = col("rcv-%d" % k), col("down-%d" % k)
+    rs = [y / x for x, y in zip(a, b) if x and y]
+    print("| %d | %s | %s | %s |" % (k, ", ".join("%.2f" % x for x in a if x),
+          ", ".join("%.2f" % x for x in b if x),
+          "%.2f" % statistics.median(rs) if rs else "-"))
+EOF
+}
+
 plot() {
   $py scripts/plot_bench.py "$work/json" docs/benchmarks.png
 }
@@ -167,6 +209,7 @@ fi
 for n in "${names[@]}"; do
   case "$n" in
     pipeline) pipeline; continue ;;
+    egress) egress; continue ;;
     plot) plot; continue ;;
   esac
   ninja -C "$bdir" -j2 "tests/bench/bench_$n" >/dev/null
