@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace mcfwd::ethdev {
@@ -102,6 +103,18 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
     if (rc != 0) {
         set_why(why, "rte_eth_dev_info_get", rc);
         return errc::no_device;
+    }
+    // net_af_packet fans received frames out over all its qpairs' sockets whatever
+    // the number of RX queues configured: frames for an unpolled queue are lost
+    // silently, so every queue it has must be a data queue.
+    if (info.driver_name != nullptr && std::string_view(info.driver_name) == "net_af_packet" &&
+        spec.rx_queues < info.max_rx_queues) {
+        if (why)
+            *why = "net_af_packet spreads received frames over all its " +
+                   std::to_string(info.max_rx_queues) + " qpairs: set rx_queues to " +
+                   std::to_string(info.max_rx_queues) + " (or qpairs to " +
+                   std::to_string(spec.rx_queues) + ")";
+        return errc::invalid;
     }
     rte_eth_conf conf{};
     if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) {

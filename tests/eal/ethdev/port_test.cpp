@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace {
@@ -173,6 +174,32 @@ TEST(OpenPort, SteeringOffHasNoControlQueue) {
     ASSERT_TRUE(p.ok());
     EXPECT_FALSE(p->control_queue().has_value());
     EXPECT_EQ(p->steering_note(), "off");
+}
+
+// net_af_packet spreads what it receives over all its qpairs' sockets: fewer RX
+// queues than qpairs would lose frames silently, so open_port refuses it.
+TEST(OpenPort, NetAfPacketWithFewerRxQueuesThanQpairsIsRefusedWithTheFix) {
+    if (geteuid() != 0)
+        GTEST_SKIP() << "a veth and net_af_packet need root (euid " << geteuid() << ")";
+    mcfwd::testing::EalEnvironment::require();
+    const std::string a = "mcfwdqa" + std::to_string(getpid() % 100000);
+    ASSERT_EQ(std::system(("ip link add " + a + " type veth peer name " + a + "p && ip link set " +
+                           a + " up")
+                              .c_str()),
+              0);
+    std::string why;
+    auto p = open_port(
+        {.name = "afp", .device = "net_af_packet9,iface=" + a + ",qpairs=2", .tx_queues = 2},
+        pool(), &why);
+    EXPECT_EQ(p.error(), errc::invalid);
+    EXPECT_NE(why.find("set rx_queues to 2"), std::string::npos) << why;
+    auto ok = open_port({.name = "afp",
+                         .device = "net_af_packet10,iface=" + a + ",qpairs=2",
+                         .rx_queues = 2,
+                         .tx_queues = 2},
+                        pool(), &why);
+    EXPECT_TRUE(ok.ok()) << why;
+    std::system(("ip link del " + a).c_str());
 }
 
 TEST(EthdevPort, LinkDownAndUpOnNetRing) {
