@@ -34,10 +34,8 @@ import sys
 import tempfile
 import time
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FAILURES, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -120,15 +118,6 @@ def receivers_after():
     return after
 
 
-def merge(filters):
-    """RFC 3376 §3.2 merge, to check the hand-written MERGED above."""
-    ex = [s for m, s in filters if m == "exclude"]
-    inc = set().union(*[s for m, s in filters if m == "include"])
-    if ex:
-        return ("exclude", set.intersection(*map(set, ex)) - inc)
-    return ("include", inc)
-
-
 CONFIG = """\
 eal: ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-level=lib.eal:warning"]
 lcores: {{ control: 0, forwarding: [1] }}
@@ -161,31 +150,9 @@ for src, grp, n, first in json.loads(sys.argv[1]):
     s.close()
 """
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
-
 
 def sh(*cmd, ns=None, check_rc=True):
-    full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
-    r = subprocess.run(full, capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: exit %d: %s" % (" ".join(full), r.returncode, r.stderr.strip()))
-    return r.stdout
-
-
-def canon(a):
-    return str(ipaddress.ip_address(a))
-
-
-def accepts(flt, src):
-    mode, sources = flt
-    return (src in sources) == (mode == "include")
+    return run_in(ns, cmd, check_rc)
 
 
 # --- topology -------------------------------------------------------------------------
@@ -469,9 +436,8 @@ def full_state_settles(want, what):
 
 
 def mcfwdctl(root, *args):
-    r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/mcfwdctl"),
-                        "--file-prefix", PREFIX] + list(args), capture_output=True, text=True)
-    return r.returncode, (r.stdout + r.stderr).strip()
+    rc, out, err = ctl(root, PREFIX, *args)
+    return rc, (out + err).strip()
 
 
 def run(mcfwd, root, d):

@@ -37,10 +37,8 @@ import sys
 import tempfile
 import time
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FAILURES, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -209,39 +207,9 @@ for i in range(max(f[2] for f in flows)):
     time.sleep(gap)
 """ % (SEND_TTL, PORT, SEND_TTL, PORT)
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
-
 
 def sh(*cmd, ns=None, check_rc=True):
-    full = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(cmd)
-    r = subprocess.run(full, capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: exit %d: %s" % (" ".join(full), r.returncode, r.stderr.strip()))
-    return r.stdout
-
-
-def canon(a):
-    return str(ipaddress.ip_address(a))
-
-
-def accepts(flt, src):
-    mode, sources = flt
-    return (src in sources) == (mode == "include")
-
-
-def merge(filters):
-    ex = [s for m, s in filters if m == "exclude"]
-    inc = set().union(*[s for m, s in filters if m == "include"])
-    if ex:
-        return ("exclude", set.intersection(*map(set, ex)) - inc)
-    return ("include", inc)
+    return run_in(NS[ns] if ns else None, cmd, check_rc)
 
 
 def link_local_scope(g):
@@ -398,9 +366,7 @@ def show(groups):
 
 
 def mcfwdctl(root, *args):
-    r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/mcfwdctl"),
-                        "--file-prefix", PREFIX] + list(args), capture_output=True, text=True)
-    return r.returncode, r.stdout, r.stderr
+    return ctl(root, PREFIX, *args)
 
 
 def router_state(root):

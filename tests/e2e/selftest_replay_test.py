@@ -30,10 +30,8 @@ import sys
 import tempfile
 import time
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import FAILURES, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -119,22 +117,9 @@ SCENARIOS = [
         ("expect", "include", [20, 30], [], [1, 2, 3, 21])]),
 ]
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
-
 
 def sh(*cmd, ns=None):
-    full = (["ip", "netns", "exec", NS[ns]] if ns else []) + list(cmd)
-    r = subprocess.run(full, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("%s: exit %d: %s" % (" ".join(full), r.returncode, r.stderr.strip()))
-    return r.stdout
+    return run_in(NS[ns] if ns else None, cmd)
 
 
 def setup():
@@ -196,9 +181,7 @@ class Sender:
 
 
 def mcfwdctl(root, *args):
-    r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/mcfwdctl"),
-                        "--file-prefix", PREFIX] + list(args), capture_output=True, text=True)
-    return r.returncode, r.stdout, r.stderr
+    return ctl(root, PREFIX, *args)
 
 
 def router(root, port):
