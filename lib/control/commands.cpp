@@ -292,6 +292,16 @@ private:
     membership::Engine& engine_;
 };
 
+// A page of a listing: {key: list, "total": N[, "next": start of the next page]}.
+Value page(const char* key, Value list, size_t total, size_t start, size_t limit) {
+    Value v;
+    v.set(key, std::move(list));
+    v.set("total", uint64_t(total));
+    if (start + limit < total)
+        v.set("next", uint64_t(start + limit));
+    return v;
+}
+
 std::optional<Value> Executor::select_ports(std::string_view cmd, const Args& a,
                                             std::vector<const Port*>& which) {
     if (a.pos.size() > 1)
@@ -494,12 +504,7 @@ Value Executor::groups(const Args& a) {
         }
         list.push(std::move(e));
     }
-    Value v;
-    v.set("groups", std::move(list));
-    v.set("total", uint64_t(all.size()));
-    if (start + limit < all.size())
-        v.set("next", uint64_t(start + limit));
-    return v;
+    return page("groups", std::move(list), all.size(), start, limit);
 }
 
 // RFC 3376 §6.2 / RFC 3810 §7.2: the router side's records, as the engine keeps them.
@@ -560,11 +565,7 @@ Value Executor::router(const Args& a) {
         timer(e, "next_query_ms", g.next_query);
         list.push(std::move(e));
     }
-    Value v;
-    v.set("groups", std::move(list));
-    v.set("total", uint64_t(all.size()));
-    if (start + limit < all.size())
-        v.set("next", uint64_t(start + limit));
+    Value v = page("groups", std::move(list), all.size(), start, limit);
     v.set("queriers", std::move(queriers));
     return v;
 }
@@ -679,12 +680,7 @@ Value Executor::receivers(const Args& a) {
         e.set("memberships", std::move(mlist));
         list.push(std::move(e));
     }
-    Value v;
-    v.set("receivers", std::move(list));
-    v.set("total", uint64_t(all.size()));
-    if (start + limit < all.size())
-        v.set("next", uint64_t(start + limit));
-    return v;
+    return page("receivers", std::move(list), all.size(), start, limit);
 }
 
 Value Executor::stats() {
