@@ -31,11 +31,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FAILURES, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
+from e2e_common import run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -386,28 +385,10 @@ def current_state(merged, v6):
 
 
 def main():
-    mcfwd, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    # meson stops a test that runs over its timeout with SIGTERM: clean up then too.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     for g, flt in MERGED.items():
         check(merge([r[g] for r in RECEIVERS.values() if g in r]) == flt,
               "the hand-written merge of %s is RFC 3376's" % g)
-    try:
-        setup()
-    except RuntimeError as e:
-        cleanup()
-        skip("cannot build the namespaces and bridge: %s" % e)
-    d = tempfile.mkdtemp(prefix="mcfwd-e2e-")
-    try:
-        run(mcfwd, root, d)
-    finally:
-        cleanup()
-        if os.environ.get("MCFWD_E2E_KEEP"):  # for debugging: keep captures and logs
-            print("kept " + d)
-        else:
-            shutil.rmtree(d, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    return run_topology(setup, cleanup, run, "namespaces and bridge", "mcfwd-e2e-")
 
 
 def hold(want, seconds, rnd=None):

@@ -53,3 +53,32 @@ def mcfwdctl(root, prefix, *args):
     r = subprocess.run(["/usr/bin/python3", os.path.join(root, "scripts/mcfwdctl"),
                         "--file-prefix", prefix] + list(args), capture_output=True, text=True)
     return r.returncode, r.stdout, r.stderr
+
+
+def run_topology(setup, cleanup, run, what, tmp_prefix):
+    """The tests' main: build the namespaces (skip when that is impossible), run
+    run(mcfwd, root, scratch_dir) with argv's binary and source root, clean up on
+    every path (meson stops a test over its timeout with SIGTERM: then too), keep
+    the scratch directory when MCFWD_E2E_KEEP is set. Returns the exit status."""
+    import shutil
+    import signal
+    import tempfile
+    mcfwd, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    d = tempfile.mkdtemp(prefix=tmp_prefix)
+    try:
+        try:
+            setup()
+        except RuntimeError as e:
+            cleanup()
+            shutil.rmtree(d, ignore_errors=True)
+            skip("cannot build the %s: %s" % (what, e))
+        run(mcfwd, root, d)
+    finally:
+        cleanup()
+        if os.environ.get("MCFWD_E2E_KEEP"):  # for debugging: keep captures and logs
+            print("kept " + d)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
+    return 1 if FAILURES else 0

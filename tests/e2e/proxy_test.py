@@ -34,11 +34,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FAILURES, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
+from e2e_common import run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -458,28 +457,11 @@ QUERIER = """\
 
 
 def main():
-    mcfwd, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     for merged, filters in ((MERGED, FILTERS), (MERGED_AFTER, FILTERS_AFTER)):
         for g in merged:
             check(merge([f[g] for f in filters.values() if g in f]) == merged[g],
                   "the hand-written merge of %s is RFC 3376's" % g)
-    d = tempfile.mkdtemp(prefix="mcfwd-px-")
-    try:
-        try:
-            setup()
-        except RuntimeError as e:
-            cleanup()
-            skip("cannot build the namespaces and bridges: %s" % e)
-        run(mcfwd, root, d)
-    finally:
-        cleanup()
-        if os.environ.get("MCFWD_E2E_KEEP"):
-            print("kept " + d)
-        else:
-            shutil.rmtree(d, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    return run_topology(setup, cleanup, run, "namespaces and bridges", "mcfwd-px-")
 
 
 def check_membership(root, merged, what, timeout):

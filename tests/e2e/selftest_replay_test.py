@@ -27,11 +27,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import FAILURES, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
+from e2e_common import FAILURES, run_topology, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -266,24 +265,7 @@ PORT = """\
 
 
 def main():
-    mcfwd, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    d = tempfile.mkdtemp(prefix="mcfwd-sr-")
-    try:
-        try:
-            setup()
-        except RuntimeError as e:
-            cleanup()
-            skip("cannot build the namespaces and veths: %s" % e)
-        run(mcfwd, root, d)
-    finally:
-        cleanup()
-        if os.environ.get("MCFWD_E2E_KEEP"):
-            print("kept " + d)
-        else:
-            shutil.rmtree(d, ignore_errors=True)
-    print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
-    return 1 if FAILURES else 0
+    return run_topology(setup, cleanup, run, "namespaces and veths", "mcfwd-sr-")
 
 
 def run(mcfwd, root, d):
