@@ -1,6 +1,7 @@
 // The control plane as an RFC 4605 proxy: downstream ports run router engines whose
 // forwarding states merge, with local receivers, into the upstream port's membership.
 #include "control/control_plane.hpp"
+#include "proxy_rig.hpp"
 #include "simnic/sim_nic.hpp"
 #include "table/qsbr.hpp"
 
@@ -27,34 +28,15 @@ constexpr PortId up = 0;
 
 struct ProxyRig {
     ProxyRig() : reclaimer(qsbr), table(reclaimer), cp(membership::Limits{}, clock, rng) {
-        PortSetup s;
-        s.id = up;
-        s.name = "uplink";
-        s.driver = &nic;
-        s.table = &table;
-        s.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:00:10");
-        s.frame.ipv4_src = ip("192.0.2.10");
-        s.frame.ipv6_src = ip("fe80::10");
-        s.transmit = [this](std::span<const uint8_t> f) {
-            sent[up].emplace_back(f.begin(), f.end());
-        };
-        EXPECT_EQ(cp.add_port(s), errc::ok);
+        EXPECT_EQ(cp.add_port(testing::upstream_setup(&nic, &table, recorder(up))), errc::ok);
         for (PortId id : {PortId(1), PortId(2)})
             EXPECT_EQ(cp.add_port(downstream_setup(id)), errc::ok);
     }
-    PortSetup downstream_setup(PortId id) {
-        PortSetup s;
-        s.id = id;
-        s.name = "down" + std::to_string(id);
-        s.role = PortRole::downstream;
-        s.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:01:0" + std::to_string(id));
-        s.frame.ipv4_src = ip(("198.51.100." + std::to_string(id)).c_str());
-        s.frame.ipv6_src = ip(("fe80::1:" + std::to_string(id)).c_str());
-        s.transmit = [this, id](std::span<const uint8_t> f) {
-            sent[id].emplace_back(f.begin(), f.end());
-        };
-        return s;
+    EncodingSink::Transmit recorder(PortId id) {
+        return
+            [this, id](std::span<const uint8_t> f) { sent[id].emplace_back(f.begin(), f.end()); };
     }
+    PortSetup downstream_setup(PortId id) { return testing::downstream_setup(id, recorder(id)); }
     std::vector<wire::DecodedFrame> take(PortId port) {
         std::vector<wire::DecodedFrame> out;
         for (auto& f : sent[port])
@@ -73,26 +55,10 @@ struct ProxyRig {
     // A listener on a downstream link sends an IGMPv3 report.
     void host_report(PortId port, RecordType type, std::vector<IpAddr> sources,
                      const IpAddr& group = G) {
-        wire::FrameParams host;
-        host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:01");
-        host.ipv4_src = ip("198.51.100.100");
-        wire::Report report;
-        report.records.push_back({type, group, std::move(sources)});
-        std::vector<wire::Frame> frames;
-        ASSERT_EQ(wire::encode(wire::Message{report}, host, frames), errc::ok);
-        for (auto& f : frames)
+        for (auto& f : testing::host_report(type, group, std::move(sources)))
             cp.on_control_frame(port, f);
     }
-    wire::Frame router_query(const char* from) {
-        wire::FrameParams router;
-        router.src_mac = *addr::MacAddr::parse("02:00:00:00:00:fe");
-        router.ipv4_src = ip(from);
-        wire::Query q;
-        q.max_response = std::chrono::seconds(10);
-        std::vector<wire::Frame> frames;
-        EXPECT_EQ(wire::encode_query(q, router, frames), errc::ok);
-        return frames.at(0);
-    }
+    wire::Frame router_query(const char* from) { return testing::router_query(from); }
     FilterState upstream_filter(const IpAddr& group = G) const {
         return cp.engine().port_filter(up, group);
     }

@@ -2,6 +2,7 @@
 // records with their sources and timers (RFC 3376 §6.2), the querier (§6.6.2),
 // counters including the limits' refusals, paging and the error answers.
 #include "control/commands.hpp"
+#include "proxy_rig.hpp"
 #include "simnic/sim_nic.hpp"
 #include "table/qsbr.hpp"
 
@@ -28,25 +29,11 @@ constexpr uint64_t gmi_ms = 260000;
 struct RouterRig {
     explicit RouterRig(size_t max_groups = 4096)
         : reclaimer(qsbr), table(reclaimer), cp(membership::Limits{}, clock, rng) {
-        PortSetup up;
-        up.id = 0;
-        up.name = "uplink";
-        up.driver = &nic;
-        up.table = &table;
-        up.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:00:10");
-        up.frame.ipv4_src = ip("192.0.2.10");
-        up.frame.ipv6_src = ip("fe80::10");
-        up.transmit = [](std::span<const uint8_t>) {};
-        EXPECT_EQ(cp.add_port(up), errc::ok);
-        PortSetup down;
-        down.id = 1;
-        down.name = "down1";
-        down.role = PortRole::downstream;
-        down.frame.src_mac = *addr::MacAddr::parse("02:00:00:00:01:01");
-        down.frame.ipv4_src = ip("198.51.100.1");
-        down.frame.ipv6_src = ip("fe80::1:1");
+        EXPECT_EQ(
+            cp.add_port(testing::upstream_setup(&nic, &table, [](std::span<const uint8_t>) {})),
+            errc::ok);
+        PortSetup down = testing::downstream_setup(1, [](std::span<const uint8_t>) {});
         down.igmp_router.max_groups = max_groups;
-        down.transmit = [](std::span<const uint8_t>) {};
         EXPECT_EQ(cp.add_port(down), errc::ok);
         ctx.cp = &cp;
         ctx.clock = &clock;
@@ -54,26 +41,10 @@ struct RouterRig {
     }
     // A listener on the downstream link sends an IGMPv3 report with one record.
     void report(RecordType type, const IpAddr& group, std::vector<IpAddr> sources) {
-        wire::FrameParams host;
-        host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:01");
-        host.ipv4_src = ip("198.51.100.100");
-        wire::Report r;
-        r.records.push_back({type, group, std::move(sources)});
-        std::vector<wire::Frame> frames;
-        ASSERT_EQ(wire::encode(wire::Message{r}, host, frames), errc::ok);
-        for (auto& f : frames)
+        for (auto& f : testing::host_report(type, group, std::move(sources)))
             cp.on_control_frame(1, f);
     }
-    void query_from(const char* from) {
-        wire::FrameParams router;
-        router.src_mac = *addr::MacAddr::parse("02:00:00:00:00:fe");
-        router.ipv4_src = ip(from);
-        wire::Query q;
-        q.max_response = std::chrono::seconds(10);
-        std::vector<wire::Frame> frames;
-        ASSERT_EQ(wire::encode_query(q, router, frames), errc::ok);
-        cp.on_control_frame(1, frames.at(0));
-    }
+    void query_from(const char* from) { cp.on_control_frame(1, testing::router_query(from)); }
     Value run(std::string_view params = "") { return execute(ctx, "router", params); }
 
     VirtualClock clock;
