@@ -312,12 +312,6 @@ void Runtime::open_ports() {
             throw StartupError(
                 "port " + pc.name + ": " + std::string(errc_name(e)) +
                 (e == errc::no_device ? " (a downstream port needs an upstream port)" : ""));
-        // A router listens to all multicast on the links it serves: IGMPv1/v2 and
-        // MLDv1 reports go to the group address itself (RFC 2236 §3, RFC 2710 §5),
-        // so no MAC list could hold every group a host may report.
-        if (pc.role == config::PortRole::downstream)
-            if (auto* nic = cp_->controller().nic_filter(id))
-                nic->force_allmulticast(true);
     }
 }
 

@@ -93,8 +93,14 @@ errc ControlPlane::add_port(PortSetup setup) {
         p->mld->set_address_ready(clock_.now(), true);
         hosts_.bind(id, addr::Family::v6, *p->mld);
     }
-    if (p->setup.driver)
+    if (p->setup.driver) {
         controller_.attach_device(id, *p->setup.driver);
+        // A router listens to all multicast on the links it serves: IGMPv1/v2 and
+        // MLDv1 reports go to the group address itself (RFC 2236 §3, RFC 2710 §5),
+        // so no MAC list could hold every group a host may report.
+        if (downstream)
+            controller_.nic_filter(id)->force_allmulticast(true);
+    }
     if (p->setup.table)
         publisher_.bind_port(id, *p->setup.table);
     if (id >= ports_.size())

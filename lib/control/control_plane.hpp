@@ -99,7 +99,8 @@ public:
     /// Registers a port: NIC filter, host engines (upstream) or router engines
     /// (downstream), table; then adds it to the engine. A downstream port's
     /// receiver is opened and its routers started (startup queries go out at
-    /// once). EADDRINUSE if the id or the receiver name is taken; EINVAL if MLD
+    /// once), and its NIC filter kept in allmulticast (a router hears every
+    /// group). EADDRINUSE if the id or the receiver name is taken; EINVAL if MLD
     /// is on without a link-local source address in setup.frame; ENXIO for a
     /// downstream port when no upstream port was added yet.
     errc add_port(PortSetup setup);
