@@ -66,8 +66,8 @@ inline uint16_t checksum_adjust(uint16_t hc, uint16_t old_word, uint16_t new_wor
 /// holding one reference to m past those bytes. Null (counted) when a pool is
 /// empty. Precondition: p.hop_limit > 1; the caller holds a reference to m.
 rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
-                      const pktparse::Packet& p) noexcept {
-    const bool v4 = p.family == pktparse::Family::v4;
+                      const pktparse::Meta& p) noexcept {
+    const bool v4 = !p.v6();
     const uint16_t ip_len = v4 ? 20 : 40;
     const uint16_t eth_len = o.vlan >= 0 ? 18 : 14;
     // The parser guarantees the fixed IP header is inside the first segment.
@@ -131,15 +131,14 @@ rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
 /// fan_out() for an lcore with routed outlets: the routed copies first (each
 /// takes its own reference through its indirect mbuf), then one reference per
 /// receiver outlet, the RX reference being the last one handed out or freed.
-[[gnu::noinline]] void fan_out_routed(ForwardContext& ctx, const table::GroupEntry& entry,
-                                      uint64_t accept, rte_mbuf* m,
-                                      const pktparse::Packet& p) noexcept {
+[[gnu::noinline]] void fan_out_routed(ForwardContext& ctx, uint64_t accept, rte_mbuf* m,
+                                      const pktparse::Meta& p) noexcept {
     const uint64_t routed = ctx.outlets->routed_mask();
     const size_t outlet_count = ctx.outlets->size();
     table::OutletId plain[table::max_outlets];
     unsigned n_plain = 0;
     for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
-        const table::OutletId id = entry.outlet(size_t(__builtin_ctzll(bits)));
+        const auto id = table::OutletId(__builtin_ctzll(bits));
         if (unlikely(id >= outlet_count)) {
             ++ctx.counters.unknown_outlet;
             continue;
@@ -168,12 +167,12 @@ rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
         stage(ctx, plain[i], m);
 }
 
-/// Hands m to every outlet of entry whose bit is set in accept (non-zero).
-inline void fan_out(ForwardContext& ctx, const table::GroupEntry& entry, uint64_t accept,
-                    rte_mbuf* m, const pktparse::Packet& p) noexcept {
+/// Hands m to every outlet whose bit (= its id) is set in accept (non-zero).
+inline void fan_out(ForwardContext& ctx, uint64_t accept, rte_mbuf* m,
+                    const pktparse::Meta& p) noexcept {
     ++ctx.counters.forwarded;
     if (unlikely(ctx.outlets->routed_mask() != 0)) {
-        fan_out_routed(ctx, entry, accept, m, p);
+        fan_out_routed(ctx, accept, m, p);
         return;
     }
     const unsigned n = unsigned(__builtin_popcountll(accept));
@@ -183,7 +182,7 @@ inline void fan_out(ForwardContext& ctx, const table::GroupEntry& entry, uint64_
         rte_mbuf_refcnt_update(m, int16_t(n - 1));
     const size_t outlet_count = ctx.outlets->size();
     for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
-        const table::OutletId id = entry.outlet(size_t(__builtin_ctzll(bits)));
+        const auto id = table::OutletId(__builtin_ctzll(bits));
         if (unlikely(id >= outlet_count)) {
             ++ctx.counters.unknown_outlet;
             rte_pktmbuf_free(m); // this outlet's reference
@@ -235,82 +234,85 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
 
     const table::PortTable* table = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr;
 
-    // 2. Parse the whole burst, starting each table lookup's cache miss as soon as
-    //    the group is known, so the misses of a burst overlap.
-    // Raw storage: a ParseResult array would zero its addresses (2 KiB) per burst.
-    union Slot {
-        pktparse::ParseResult r;
-        Slot() noexcept {}
-    };
-    Slot slots[burst_size];
+    // 2. Parse the burst into its metadata array (written once, read in place),
+    //    and start loading each data packet's index line. The lookup runs in
+    //    three stages over the burst so that its cache misses overlap
+    //    (port_table.hpp): index line, then the entry's lines, then the checks.
+    pktparse::Meta meta[burst_size];
+    uint64_t hash[burst_size];
+    uint32_t parsed = 0;  // bit i: packet i parsed (forward or punt)
+    uint32_t lookups = 0; // bit i: packet i is data to look up
     for (uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        if (unlikely(m->nb_segs != 1)) {
-            std::construct_at(&slots[i].r)->ok = false;
+        const rte_mbuf* m = pkts[i];
+        pktparse::Meta& p = meta[i];
+        if (unlikely(m->nb_segs != 1))
             continue; // counted below as multi_segment
+        if (!pktparse::parse_meta(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, p))
+            continue;
+        parsed |= uint32_t{1} << i;
+        if (unlikely(p.control()) || table == nullptr)
+            continue;
+        lookups |= uint32_t{1} << i;
+        if (likely(!p.v6())) {
+            hash[i] = table::PortTable::hash_v4(p.group4);
+            table->prefetch_v4(hash[i]);
+        } else {
+            hash[i] = table::PortTable::hash_v6(p.ip6 + 24);
+            table->prefetch_v6(hash[i]);
         }
-        std::construct_at(&slots[i].r,
-                          pktparse::parse(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len));
-        const pktparse::ParseResult& r = slots[i].r;
-        if (r.ok && table != nullptr && !r.packet.control)
-            table->prefetch(r.packet.dst);
     }
 
-    // 3. Look up (port, group) for the whole burst, then start loading each hit's
-    //    entry, then each source's slot in it: three rounds of overlapped misses
-    //    instead of three dependent misses per packet (a 100k-group table does not
-    //    fit in cache; docs/PERFORMANCE.md).
-    const table::GroupEntry* entries[burst_size];
-    for (uint16_t i = 0; i < n; ++i) {
-        const pktparse::ParseResult& r = slots[i].r;
-        entries[i] =
-            r.ok && table != nullptr && !r.packet.control ? table->lookup(r.packet.dst) : nullptr;
-        if (entries[i] != nullptr)
-            rte_prefetch0(entries[i]);
+    // 3. Probe the index (it touches the index line only) and start loading the
+    //    entry its tag points at.
+    table::PortTable::Probe probes[burst_size];
+    for (uint32_t bits = lookups; bits != 0; bits &= bits - 1) {
+        const unsigned i = unsigned(__builtin_ctz(bits));
+        probes[i] = likely(!meta[i].v6()) ? table->probe_v4(hash[i]) : table->probe_v6(hash[i]);
     }
-    for (uint16_t i = 0; i < n; ++i)
-        if (entries[i] != nullptr)
-            entries[i]->prefetch_source(slots[i].r.packet.src);
 
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        const pktparse::ParseResult& r = slots[i].r;
-        if (unlikely(!r.ok)) {
+        const pktparse::Meta& p = meta[i];
+        if (unlikely((parsed >> i & 1) == 0)) {
             if (m->nb_segs != 1)
                 ++ctx.counters.multi_segment;
             else
-                ++ctx.counters.parse(r.drop);
+                ++ctx.counters.parse(p.drop);
             rte_pktmbuf_free(m);
             continue;
         }
         // The port's VLAN only (IEEE 802.1Q: VLAN id 0 is a priority tag, not a VLAN).
-        const int32_t vlan =
-            r.packet.vlan_tci && (*r.packet.vlan_tci & 0x0fff) ? (*r.packet.vlan_tci & 0x0fff) : -1;
+        const int32_t vlan = p.tagged() && (p.vlan_tci & 0x0fff) ? (p.vlan_tci & 0x0fff) : -1;
         if (unlikely(vlan != q.vlan)) {
             ++ctx.counters.wrong_vlan;
             rte_pktmbuf_free(m);
             continue;
         }
         // IGMP / MLD: the control lcore's business, never forwarded.
-        if (unlikely(r.packet.control)) {
+        if (unlikely(p.control())) {
             punt(ctx, q, m);
             continue;
         }
-        const table::GroupEntry* entry = entries[i];
+        // 4. Look up (port, group): the probe's entry, its key checked.
+        const table::GroupEntry* entry =
+            table == nullptr ? nullptr
+            : likely(!p.v6()) ? table->resolve_v4(p.group4, probes[i])
+                              : table->resolve_v6(p.ip6 + 24, probes[i]);
         if (entry == nullptr) {
             ++ctx.counters.not_member;
             rte_pktmbuf_free(m);
             continue;
         }
-        // 4. Filter: which outlets accept this source (RFC 3376 §3.2 per outlet).
-        const uint64_t accept = entry->accept(r.packet.src);
+        // 5. Filter: which outlets accept this source (RFC 3376 §3.2 per outlet).
+        const uint64_t accept =
+            likely(!p.v6()) ? entry->accept_v4(p.src4) : entry->accept_v6(p.ip6 + 8);
         if (accept == 0) {
             ++ctx.counters.source_filtered;
             rte_pktmbuf_free(m);
             continue;
         }
-        // 5. Fan out: zero copy to receivers, a private header per routed outlet.
-        fan_out(ctx, *entry, accept, m, r.packet);
+        // 6. Fan out: zero copy to receivers, a private header per routed outlet.
+        fan_out(ctx, accept, m, p);
     }
 }
 
@@ -335,7 +337,7 @@ void flush(ForwardContext& ctx) noexcept {
 void poll_once(ForwardContext& ctx) noexcept {
     for (size_t i = 0; i < ctx.rx_count; ++i)
         poll_queue(ctx, ctx.rx[i]);
-    // 6. TX what is staged.
+    // 7. TX what is staged.
     flush(ctx);
     // No table pointer is held past this point.
     if (ctx.qsbr != nullptr)

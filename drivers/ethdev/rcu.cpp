@@ -13,12 +13,13 @@ namespace mcfwd::ethdev {
 
 namespace {
 
-// What one defer-queue element holds (esize 16, a multiple of 4 as DPDK asks).
+// What one defer-queue element holds (esize 24, a multiple of 4 as DPDK asks).
 struct Element {
     void* p;
-    table::Reclaimer::FreeFn free_fn;
+    table::Reclaimer::FreeCtxFn free_fn;
+    void* ctx;
 };
-static_assert(sizeof(Element) == 16);
+static_assert(sizeof(Element) == 24);
 
 std::atomic<unsigned> dq_serial{0};
 
@@ -48,7 +49,7 @@ void DpdkReclaimer::free_elements(void* self, void* e, unsigned n) {
     for (unsigned i = 0; i < n; ++i) {
         Element el;
         std::memcpy(&el, bytes + i * sizeof(Element), sizeof el);
-        el.free_fn(el.p);
+        el.free_fn(el.ctx, el.p);
         ++r->freed_;
     }
 }
@@ -79,8 +80,8 @@ DpdkReclaimer::~DpdkReclaimer() {
     rte_rcu_qsbr_dq_delete(dq_);
 }
 
-void DpdkReclaimer::retire(void* p, FreeFn free_fn) noexcept {
-    Element el{p, free_fn};
+void DpdkReclaimer::retire(void* p, FreeCtxFn free_fn, void* ctx) noexcept {
+    Element el{p, free_fn, ctx};
     ++retired_;
     if (rte_rcu_qsbr_dq_enqueue(dq_, &el) == 0)
         return;
@@ -89,7 +90,7 @@ void DpdkReclaimer::retire(void* p, FreeFn free_fn) noexcept {
     // period covers p and everything queued before it.
     ++full_waits_;
     qsbr_.synchronize();
-    free_fn(p);
+    free_fn(ctx, p);
     ++freed_;
     reclaim();
 }

@@ -1,8 +1,8 @@
 // mcfwd::ethdev — RCU over DPDK's rte_rcu_qsbr: DpdkQsbr (the QSBR variable and
 // the reader API) and DpdkReclaimer (table::Reclaimer over rte_rcu_qsbr_dq).
 //
-// Mapping (see table/reclaimer.hpp): retire() enqueues a 16-byte element
-// {p, free_fn} on the defer queue, whose free callback calls free_fn(p); when
+// Mapping (see table/reclaimer.hpp): retire() enqueues a 24-byte element
+// {p, free_fn, ctx} on the defer queue, whose free callback calls free_fn(ctx, p); when
 // the queue is full (after DPDK's own reclaim attempt) retire() waits for a
 // grace period with rte_rcu_qsbr_synchronize() and frees p directly; reclaim()
 // is rte_rcu_qsbr_dq_reclaim() (non-blocking); synchronize() is
@@ -77,7 +77,8 @@ public:
     DpdkReclaimer(const DpdkReclaimer&) = delete;
     DpdkReclaimer& operator=(const DpdkReclaimer&) = delete;
 
-    void retire(void* p, FreeFn free_fn) noexcept override;
+    using Reclaimer::retire;
+    void retire(void* p, FreeCtxFn free_fn, void* ctx) noexcept override;
     size_t reclaim() noexcept override;
     void synchronize() noexcept override;
 

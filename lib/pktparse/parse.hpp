@@ -45,10 +45,13 @@
 //  - Frames longer than the IP packet (Ethernet padding to 60 bytes) are fine;
 //    frames shorter than the IP length field are truncated.
 //
-// Addresses are returned as IpAddr, the tables' key type, so nothing converts
-// them later. Building the v4-mapped IpAddr with one 16-byte copy instead of
-// the byte-wise constructor measured no different (tests/bench/dataplane_bench,
-// BM_ParseIpv4 34.6 ns CPU either way on the shared 2-core VM).
+// Two forms of the result. parse_meta() is the data path's: it writes a 32-byte
+// Meta in place (IPv4 addresses as the packet's 4-byte values, IPv6 as a pointer
+// into the frame), so nothing is copied after parsing; the tables take those as
+// keys. parse() builds a self-contained ParseResult with IpAddr addresses from
+// it, for the control plane and tests. (Returning a 56-byte ParseResult by value
+// per packet cost the forwarding loop about 60 % of its cycles at 15 groups in
+// stack copies and store-forwarding stalls: issue 11's profile.)
 //
 // Thread-safety: pure functions of their arguments. Errors are values; nothing
 // throws, allocates or reads outside [frame, frame + len).
@@ -118,7 +121,44 @@ constexpr std::string_view drop_reason_description(DropReason r) noexcept {
 /// At most this many IPv6 extension headers before the upper layer.
 inline constexpr unsigned max_ipv6_ext = 8;
 
-/// A frame the data path may forward (or punt, when control).
+/// What the data path keeps of a frame: written once by parse_meta(), read in
+/// place (a per-burst array of these; nothing is copied after parsing). 32 bytes.
+/// IPv4 addresses stay 4 bytes as the packet carries them (network order, loaded
+/// as a uint32: the tables' IPv4 keys); IPv6 addresses are not copied at all, the
+/// frame's own bytes are the key (ip6 points at the IPv6 header in the frame).
+struct Meta {
+    uint32_t src4;      // IPv4 source, network order (IPv6: 0)
+    uint32_t group4;    // IPv4 group, network order (IPv6: 0)
+    const uint8_t* ip6; // IPv6: the frame's IPv6 header (source at +8, group at +24); IPv4: null
+    /// Offset of the upper-layer header (after IPv4 options / IPv6 extensions);
+    /// l3_offset < l4_offset <= l3_offset + ip_length. For IPv6 non-first fragments,
+    /// the offset after the Fragment header.
+    uint32_t l4_offset;
+    /// The IP packet's length from its header (IPv4 total length, IPv6 40 + payload
+    /// length); l3_offset + ip_length <= len.
+    uint32_t ip_length;
+    /// Offset of the IP header in the frame (14, or 18 behind a VLAN tag).
+    uint16_t l3_offset;
+    /// The 802.1Q TCI (PCP, DEI, VID) when tagged(), else 0.
+    uint16_t vlan_tci;
+    /// IPv4 TTL or IPv6 hop limit.
+    uint8_t hop_limit;
+    uint8_t flags;
+    /// Why the frame is dropped, when parse_meta() returned false.
+    DropReason drop;
+
+    static constexpr uint8_t flag_v6 = 1;
+    static constexpr uint8_t flag_control = 2; // IGMP or MLD: punt, do not forward
+    static constexpr uint8_t flag_tagged = 4;  // one 802.1Q tag
+    bool v6() const noexcept { return flags & flag_v6; }
+    bool control() const noexcept { return flags & flag_control; }
+    bool tagged() const noexcept { return flags & flag_tagged; }
+    Family family() const noexcept { return v6() ? Family::v6 : Family::v4; }
+};
+static_assert(sizeof(Meta) == 32);
+
+/// A frame the data path may forward (or punt, when control): parse()'s
+/// self-contained form of a Meta, for the control plane and tests.
 struct Packet {
     IpAddr src;
     IpAddr dst; // the group
@@ -129,18 +169,15 @@ struct Packet {
     uint8_t hop_limit;
     /// Offset of the IP header in the frame (14, or 18 behind a VLAN tag); < len.
     uint16_t l3_offset;
-    /// Offset of the upper-layer header (after IPv4 options / IPv6 extensions);
-    /// l3_offset < l4_offset <= l3_offset + ip_length. For IPv6 non-first fragments, the
-    /// offset after the Fragment header.
+    /// As Meta::l4_offset.
     uint32_t l4_offset;
-    /// The IP packet's length from its header (IPv4 total length, IPv6 40 + payload
-    /// length); l3_offset + ip_length <= len.
+    /// As Meta::ip_length.
     uint32_t ip_length;
     /// The 802.1Q TCI (PCP, DEI, VID) when the frame carried one tag.
     std::optional<uint16_t> vlan_tci;
 };
 
-/// Either a Packet (ok) or a DropReason. Plain data, cheap to return.
+/// Either a Packet (ok) or a DropReason. Plain data.
 struct ParseResult {
     Packet packet; // meaningful when ok
     DropReason drop;
@@ -153,11 +190,9 @@ inline uint16_t be16(const uint8_t* p) noexcept {
     return uint16_t(p[0] << 8 | p[1]);
 }
 
-inline ParseResult fail(DropReason r) noexcept {
-    ParseResult res{};
-    res.drop = r;
-    res.ok = false;
-    return res;
+inline bool fail(Meta& m, DropReason r) noexcept {
+    m.drop = r;
+    return false;
 }
 
 constexpr uint16_t ethertype_ipv4 = 0x0800;
@@ -196,56 +231,53 @@ inline bool v6_link_local_group(const uint8_t* a) noexcept {
     return (a[1] & 0x0f) == 0x1 || (a[1] & 0x0f) == 0x2; // a[0] == 0xff checked before
 }
 
-inline ParseResult parse_ipv4(const uint8_t* frame, size_t len, size_t l3) noexcept {
+inline bool parse_ipv4(const uint8_t* frame, size_t len, size_t l3, Meta& m) noexcept {
     const size_t avail = len - l3;
     if (avail < 20)
-        return fail(DropReason::truncated);
+        return fail(m, DropReason::truncated);
     const uint8_t* ip = frame + l3;
     const unsigned ihl = (ip[0] & 0x0fu) * 4u;
     const unsigned total = be16(ip + 2);
     if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl)
-        return fail(DropReason::bad_ipv4_header);
+        return fail(m, DropReason::bad_ipv4_header);
     if (total > avail)
-        return fail(DropReason::truncated);
+        return fail(m, DropReason::truncated);
     const uint8_t* src = ip + 12;
     const uint8_t* dst = ip + 16;
     if (!v4_multicast(dst))
-        return fail(DropReason::not_multicast);
+        return fail(m, DropReason::not_multicast);
     if (v4_multicast(src))
-        return fail(DropReason::bad_source);
+        return fail(m, DropReason::bad_source);
     const bool control = ip[9] == proto_igmp;
     if (!control && v4_link_local_group(dst))
-        return fail(DropReason::link_local_group);
-    ParseResult res{};
-    res.ok = true;
-    Packet& p = res.packet;
-    p.src = IpAddr::from_v4_bytes(src);
-    p.dst = IpAddr::from_v4_bytes(dst);
-    p.family = Family::v4;
-    p.control = control;
-    p.hop_limit = ip[8];
-    p.l3_offset = uint16_t(l3);
-    p.l4_offset = uint32_t(l3 + ihl);
-    p.ip_length = total;
-    return res;
+        return fail(m, DropReason::link_local_group);
+    std::memcpy(&m.src4, src, 4);
+    std::memcpy(&m.group4, dst, 4);
+    m.ip6 = nullptr;
+    m.flags |= control ? Meta::flag_control : 0;
+    m.hop_limit = ip[8];
+    m.l3_offset = uint16_t(l3);
+    m.l4_offset = uint32_t(l3 + ihl);
+    m.ip_length = total;
+    return true;
 }
 
-inline ParseResult parse_ipv6(const uint8_t* frame, size_t len, size_t l3) noexcept {
+inline bool parse_ipv6(const uint8_t* frame, size_t len, size_t l3, Meta& m) noexcept {
     const size_t avail = len - l3;
     if (avail < 40)
-        return fail(DropReason::truncated);
+        return fail(m, DropReason::truncated);
     const uint8_t* ip = frame + l3;
     const unsigned payload = be16(ip + 4);
     if ((ip[0] >> 4) != 6 || payload == 0)
-        return fail(DropReason::bad_ipv6_header);
+        return fail(m, DropReason::bad_ipv6_header);
     if (40u + payload > avail)
-        return fail(DropReason::truncated);
+        return fail(m, DropReason::truncated);
     const uint8_t* src = ip + 8;
     const uint8_t* dst = ip + 24;
     if (dst[0] != 0xff)
-        return fail(DropReason::not_multicast);
+        return fail(m, DropReason::not_multicast);
     if (src[0] == 0xff || v4_mapped(src))
-        return fail(DropReason::bad_source);
+        return fail(m, DropReason::bad_source);
 
     // Walk the extension chain inside the payload: [off, end) relative to ip.
     const size_t end = 40u + payload;
@@ -256,15 +288,15 @@ inline ParseResult parse_ipv6(const uint8_t* frame, size_t len, size_t l3) noexc
         if (nh == nh_hop_by_hop || nh == nh_routing || nh == nh_dest_opts) {
             // Hop-by-Hop must come first (RFC 8200 §4.1).
             if (n >= max_ipv6_ext || (nh == nh_hop_by_hop && n != 0) || end - off < 8)
-                return fail(DropReason::ipv6_ext_chain);
+                return fail(m, DropReason::ipv6_ext_chain);
             const size_t hlen = (size_t(ip[off + 1]) + 1) * 8; // RFC 8200 §4.3: 8-octet units
             if (end - off < hlen)
-                return fail(DropReason::ipv6_ext_chain);
+                return fail(m, DropReason::ipv6_ext_chain);
             nh = ip[off];
             off += hlen;
         } else if (nh == nh_fragment) {
             if (n >= max_ipv6_ext || end - off < 8)
-                return fail(DropReason::ipv6_ext_chain);
+                return fail(m, DropReason::ipv6_ext_chain);
             const bool first = (be16(ip + off + 2) & 0xfff8u) == 0; // RFC 8200 §4.5
             nh = ip[off];
             off += 8;
@@ -273,59 +305,89 @@ inline ParseResult parse_ipv6(const uint8_t* frame, size_t len, size_t l3) noexc
         } else {
             if (nh == nh_icmpv6) {
                 if (end - off < 1)
-                    return fail(DropReason::truncated);
+                    return fail(m, DropReason::truncated);
                 control = is_mld_type(ip[off]);
             }
             break;
         }
     }
     if (!control && v6_link_local_group(dst))
-        return fail(DropReason::link_local_group);
-    ParseResult res{};
-    res.ok = true;
-    Packet& p = res.packet;
-    p.src = IpAddr::from_v6_bytes(src);
-    p.dst = IpAddr::from_v6_bytes(dst);
-    p.family = Family::v6;
-    p.control = control;
-    p.hop_limit = ip[7];
-    p.l3_offset = uint16_t(l3);
-    p.l4_offset = uint32_t(l3 + off);
-    p.ip_length = uint32_t(end);
-    return res;
+        return fail(m, DropReason::link_local_group);
+    m.src4 = m.group4 = 0;
+    m.ip6 = ip;
+    m.flags |= Meta::flag_v6 | (control ? Meta::flag_control : 0);
+    m.hop_limit = ip[7];
+    m.l3_offset = uint16_t(l3);
+    m.l4_offset = uint32_t(l3 + off);
+    m.ip_length = uint32_t(end);
+    return true;
 }
 
 } // namespace detail
 
-/// Parses one Ethernet frame of len bytes at frame (frame may be null when len is 0).
-/// Reads only [frame, frame + len); bytes past the IP length are padding.
-inline ParseResult parse(const uint8_t* frame, size_t len) noexcept {
+/// Parses one Ethernet frame of len bytes at frame (frame may be null when len
+/// is 0) into m: true if the frame may be forwarded (or punted, m.control()),
+/// false with m.drop set otherwise. Reads only [frame, frame + len); bytes past
+/// the IP length are padding. The data path's parser: no IpAddr is built.
+inline bool parse_meta(const uint8_t* frame, size_t len, Meta& m) noexcept {
     using namespace detail;
+    m.flags = 0;
+    m.vlan_tci = 0;
     if (len < 14)
-        return fail(DropReason::truncated);
+        return fail(m, DropReason::truncated);
     size_t l3 = 14;
     uint16_t type = be16(frame + 12);
-    std::optional<uint16_t> tci;
     if (type == tpid_8021ad || type == tpid_qinq_legacy)
-        return fail(DropReason::double_vlan);
+        return fail(m, DropReason::double_vlan);
     if (type == tpid_8021q) {
         if (len < 18)
-            return fail(DropReason::truncated);
-        tci = be16(frame + 14);
+            return fail(m, DropReason::truncated);
+        m.vlan_tci = be16(frame + 14);
+        m.flags = Meta::flag_tagged;
         type = be16(frame + 16);
         l3 = 18;
         if (type == tpid_8021q || type == tpid_8021ad || type == tpid_qinq_legacy)
-            return fail(DropReason::double_vlan);
+            return fail(m, DropReason::double_vlan);
     }
-    ParseResult res{};
     if (type == ethertype_ipv4)
-        res = parse_ipv4(frame, len, l3);
-    else if (type == ethertype_ipv6)
-        res = parse_ipv6(frame, len, l3);
-    else
-        return fail(DropReason::not_ip);
-    if (res.ok)
-        res.packet.vlan_tci = tci;
+        return parse_ipv4(frame, len, l3, m);
+    if (type == ethertype_ipv6)
+        return parse_ipv6(frame, len, l3, m);
+    return fail(m, DropReason::not_ip);
+}
+
+/// The source of a parsed frame as an IpAddr (IPv4 v4-mapped).
+inline IpAddr source_of(const Meta& m) noexcept {
+    return m.v6() ? IpAddr::from_v6_bytes(m.ip6 + 8)
+                  : IpAddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&m.src4));
+}
+/// The group of a parsed frame as an IpAddr.
+inline IpAddr group_of(const Meta& m) noexcept {
+    return m.v6() ? IpAddr::from_v6_bytes(m.ip6 + 24)
+                  : IpAddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&m.group4));
+}
+
+/// parse_meta() with the result as self-contained values (IpAddr addresses):
+/// for the control plane and tests, where a copy does not matter.
+inline ParseResult parse(const uint8_t* frame, size_t len) noexcept {
+    Meta m;
+    ParseResult res{};
+    res.ok = parse_meta(frame, len, m);
+    if (!res.ok) {
+        res.drop = m.drop;
+        return res;
+    }
+    Packet& p = res.packet;
+    p.src = source_of(m);
+    p.dst = group_of(m);
+    p.family = m.family();
+    p.control = m.control();
+    p.hop_limit = m.hop_limit;
+    p.l3_offset = m.l3_offset;
+    p.l4_offset = m.l4_offset;
+    p.ip_length = m.ip_length;
+    if (m.tagged())
+        p.vlan_tci = m.vlan_tci;
     return res;
 }
 

@@ -1,5 +1,7 @@
 #include "table/group_entry.hpp"
 
+#include "table/table_memory.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -10,11 +12,11 @@ namespace mcfwd::table {
 namespace {
 
 /// Walks the union of the outlets' sorted source lists in ascending order and
-/// calls visit(source, mask of the outlets listing it) once per distinct source:
-/// a k-way merge over a heap of at most 64 cursors, so no allocation and
-/// O(total × log k). Returns false (stopping early) if a source is multicast.
+/// calls visit(source, mask of the outlet ids listing it) once per distinct
+/// source: a k-way merge over a heap of at most 64 cursors, so no allocation and
+/// O(total × log k).
 template <class Visit>
-bool merge_sources(std::span<const OutletFilter> outlets, Visit&& visit) {
+void merge_sources(std::span<const OutletFilter> outlets, Visit&& visit) {
     std::array<size_t, max_outlets> pos{};
     std::array<uint8_t, max_outlets> heap{};
     size_t k = 0;
@@ -29,13 +31,11 @@ bool merge_sources(std::span<const OutletFilter> outlets, Visit&& visit) {
     std::make_heap(heap.begin(), heap.begin() + k, later);
     while (k > 0) {
         const IpAddr s = current(heap[0]);
-        if (s.is_multicast())
-            return false;
         uint64_t mask = 0;
         while (k > 0 && current(heap[0]) == s) {
             std::pop_heap(heap.begin(), heap.begin() + k, later);
             const uint8_t o = heap[--k];
-            mask |= uint64_t{1} << o;
+            mask |= uint64_t{1} << outlets[o].outlet;
             if (++pos[o] < outlets[o].filter->sources.size()) {
                 heap[k++] = o;
                 std::push_heap(heap.begin(), heap.begin() + k, later);
@@ -43,71 +43,142 @@ bool merge_sources(std::span<const OutletFilter> outlets, Visit&& visit) {
         }
         visit(s, mask);
     }
-    return true;
+}
+
+bool is_empty_include(const OutletFilter& o) {
+    return o.filter->mode == filter::FilterMode::include && o.filter->sources.empty();
 }
 
 } // namespace
 
+/// Builds entries: validates, sizes, then writes one allocation.
+struct EntryBuilder {
+    using Slot = GroupEntry::Slot;
+    using HashedTail = GroupEntry::HashedTail;
+
+    const IpAddr& group;
+    std::span<const OutletFilter> outlets;
+    bool v4 = group.is_v4();
+    uint64_t include = 0, exclude = 0;
+    size_t distinct = 0;
+    bool uniform = true;
+    uint64_t uniform_mask = 0;
+    size_t capacity = 0; // hashed: slots
+    size_t bytes = 0;
+
+    errc validate() noexcept {
+        if (!group.is_multicast())
+            return errc::invalid;
+        uint64_t seen = 0;
+        for (const OutletFilter& o : outlets) {
+            if (o.filter == nullptr || o.outlet >= max_outlets)
+                return errc::invalid;
+            const uint64_t bit = uint64_t{1} << o.outlet;
+            if (seen & bit)
+                return errc::invalid;
+            seen |= bit;
+            for (const IpAddr& s : o.filter->sources.as_vector())
+                if (s.is_multicast() || s.is_v4() != v4)
+                    return errc::invalid;
+            if (is_empty_include(o))
+                continue; // accepts nothing: not a member
+            (o.filter->mode == filter::FilterMode::include ? include : exclude) |= bit;
+        }
+        merge_sources(outlets, [&](const IpAddr&, uint64_t mask) {
+            if (distinct++ == 0)
+                uniform_mask = mask;
+            else if (mask != uniform_mask)
+                uniform = false;
+        });
+        // 64 outlets × 65,536 sources stays far below 2^30; refuse anything beyond.
+        if (distinct > (uint64_t{1} << 30))
+            return errc::no_buffer_space;
+        if (distinct > (v4 ? GroupEntry::max_inline_v4 : GroupEntry::max_inline_v6))
+            uniform = false;
+        const size_t base = v4 ? GroupEntry::header_size : GroupEntry::v6_inline_offset;
+        if (uniform) {
+            bytes = base + distinct * (v4 ? 4 : 16);
+        } else {
+            capacity = distinct + distinct / 3 + 1; // load at most 0.75
+            bytes = base + sizeof(HashedTail) + capacity * sizeof(Slot);
+        }
+        if (bytes > UINT32_MAX)
+            return errc::no_buffer_space;
+        return errc::ok;
+    }
+
+    GroupEntry* write(void* mem) noexcept {
+        std::memset(mem, 0, TableMemory::rounded(bytes));
+        auto* e = new (mem) GroupEntry();
+        auto* raw = static_cast<uint8_t*>(mem);
+        e->family_ = v4 ? 4 : 6;
+        e->unlisted_ = exclude;
+        if (v4)
+            std::memcpy(&e->key4_, group.v4_bytes(), 4);
+        else
+            std::memcpy(raw + GroupEntry::v6_group_offset, group.bytes().data(), 16);
+        if (uniform) {
+            e->format_ = GroupEntry::format_uniform;
+            e->n_inline_ = static_cast<uint8_t>(distinct);
+            // Every listed source is listed by uniform_mask's outlets.
+            e->second_ = distinct == 0 ? 0 : (uniform_mask & include) | (~uniform_mask & exclude);
+            uint8_t* out = raw + (v4 ? GroupEntry::header_size : GroupEntry::v6_inline_offset);
+            merge_sources(outlets, [&](const IpAddr& s, uint64_t) {
+                if (v4) {
+                    std::memcpy(out, s.v4_bytes(), 4);
+                    out += 4;
+                } else {
+                    std::memcpy(out, s.bytes().data(), 16);
+                    out += 16;
+                }
+            });
+            return e;
+        }
+        e->format_ = GroupEntry::format_hashed;
+        e->second_ = include;
+        auto* tail = reinterpret_cast<HashedTail*>(raw + e->tail_offset());
+        tail->capacity = static_cast<uint32_t>(capacity);
+        tail->n_sources = static_cast<uint32_t>(distinct);
+        tail->bytes = static_cast<uint32_t>(bytes);
+        auto* slots = reinterpret_cast<Slot*>(tail + 1);
+        for (size_t i = 0; i < capacity; ++i)
+            slots[i] = Slot{GroupEntry::empty_half, GroupEntry::empty_half, 0};
+        merge_sources(outlets, [&](const IpAddr& s, uint64_t mask) {
+            uint64_t hi, lo;
+            detail::split(s, hi, lo);
+            size_t i = e->slot_index(hi, lo);
+            while ((slots[i].hi & slots[i].lo) != GroupEntry::empty_half)
+                if (++i == capacity)
+                    i = 0;
+            slots[i] = Slot{hi, lo, mask};
+        });
+        return e;
+    }
+};
+
 errc GroupEntry::create(const IpAddr& group, std::span<const OutletFilter> outlets,
                         GroupEntry*& out) noexcept {
-    static_assert(offsetof(GroupEntry, n_outlets_) + sizeof(uint32_t) == header_size);
-    static_assert(sizeof(Slot) == 24);
     out = nullptr;
-    if (!group.is_multicast())
-        return errc::invalid;
-    if (outlets.size() > max_outlets)
-        return errc::no_buffer_space;
-    for (size_t i = 0; i < outlets.size(); ++i) {
-        if (outlets[i].filter == nullptr)
-            return errc::invalid;
-        for (size_t j = 0; j < i; ++j)
-            if (outlets[j].outlet == outlets[i].outlet)
-                return errc::invalid;
-    }
-
-    size_t distinct = 0;
-    if (!merge_sources(outlets, [&](const IpAddr&, uint64_t) { ++distinct; }))
-        return errc::invalid;
-    // 64 outlets × 65,536 sources stays far below 2^32; refuse anything beyond.
-    if (distinct > (uint64_t{1} << 30))
-        return errc::no_buffer_space;
-
-    // Load at most 0.75: about 32 bytes of table per listed source.
-    const size_t capacity = distinct == 0 ? 0 : distinct + distinct / 3 + 1;
-    const size_t slots_offset = (header_size + outlets.size() * sizeof(OutletId) + 7) & ~size_t{7};
-    const size_t bytes = allocation_size(slots_offset, capacity);
-    void* mem = ::operator new (bytes, std::align_val_t{64}, std::nothrow);
+    EntryBuilder b{group, outlets};
+    if (const errc r = b.validate(); r != errc::ok)
+        return r;
+    void* mem = ::operator new (TableMemory::rounded(b.bytes), std::align_val_t{64}, std::nothrow);
     if (mem == nullptr)
         return errc::no_buffer_space;
+    out = b.write(mem);
+    return errc::ok;
+}
 
-    auto* e = new (mem) GroupEntry();
-    e->group_ = group;
-    e->capacity_ = static_cast<uint32_t>(capacity);
-    e->slots_offset_ = static_cast<uint32_t>(slots_offset);
-    e->n_sources_ = static_cast<uint32_t>(distinct);
-    e->n_outlets_ = static_cast<uint32_t>(outlets.size());
-    auto* ids = reinterpret_cast<OutletId*>(static_cast<char*>(mem) + header_size);
-    for (size_t i = 0; i < outlets.size(); ++i) {
-        ids[i] = outlets[i].outlet;
-        const uint64_t bit = uint64_t{1} << i;
-        if (outlets[i].filter->mode == filter::FilterMode::include)
-            e->include_mask_ |= bit;
-        else
-            e->exclude_mask_ |= bit;
-    }
-    auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(mem) + slots_offset);
-    for (size_t i = 0; i < capacity; ++i)
-        new (&slots[i]) Slot{empty_half, empty_half, 0};
-    merge_sources(outlets, [&](const IpAddr& s, uint64_t mask) {
-        uint64_t hi, lo;
-        detail::split(s, hi, lo);
-        size_t i = detail::reduce(detail::hash(hi, lo), e->capacity_);
-        while ((slots[i].hi & slots[i].lo) != empty_half)
-            if (++i == capacity)
-                i = 0;
-        slots[i] = Slot{hi, lo, mask};
-    });
-    out = e;
+errc GroupEntry::create(const IpAddr& group, std::span<const OutletFilter> outlets,
+                        TableMemory& memory, GroupEntry*& out) noexcept {
+    out = nullptr;
+    EntryBuilder b{group, outlets};
+    if (const errc r = b.validate(); r != errc::ok)
+        return r;
+    void* mem = memory.allocate(b.bytes);
+    if (mem == nullptr)
+        return errc::no_buffer_space;
+    out = b.write(mem);
     return errc::ok;
 }
 
@@ -115,10 +186,55 @@ void GroupEntry::destroy(void* entry) noexcept {
     ::operator delete (entry, std::align_val_t{64});
 }
 
-void GroupEntry::destroy_poisoned(void* entry) noexcept {
-    const size_t bytes = static_cast<GroupEntry*>(entry)->memory_bytes();
-    std::memset(entry, 0xdb, bytes);
-    ::operator delete (entry, std::align_val_t{64});
+size_t GroupEntry::memory_bytes() const noexcept {
+    if (format_ == format_hashed)
+        return TableMemory::rounded(tail()->bytes);
+    const size_t base = family_ == 4 ? header_size : v6_inline_offset;
+    return TableMemory::rounded(base + n_inline_ * (family_ == 4 ? 4 : 16));
+}
+
+unsigned GroupEntry::hot_lines() const noexcept {
+    if (format_ == format_hashed)
+        return 1;
+    return unsigned((memory_bytes() + 63) / 64);
+}
+
+std::vector<OutletId> GroupEntry::outlets() const {
+    std::vector<OutletId> ids;
+    for (uint64_t bits = present_mask(); bits != 0; bits &= bits - 1)
+        ids.push_back(OutletId(__builtin_ctzll(bits)));
+    return ids;
+}
+
+uint64_t GroupEntry::listed(const IpAddr& source) const noexcept {
+    if (source.is_v4() != (family_ == 4))
+        return 0;
+    if (format_ == format_hashed) {
+        uint64_t hi, lo;
+        detail::split(source, hi, lo);
+        return listed_hashed(hi, lo);
+    }
+    // Uniform: a listed source is listed by the include-mode outlets (INCLUDE {}
+    // ones are left out, so every one of them lists it) and by the exclude-mode
+    // outlets that do not accept it.
+    const uint64_t a = family_ == 4 ? accept_v4(load_u32(source.v4_bytes()))
+                                    : accept_v6(source.bytes().data());
+    const bool found = n_inline_ > 0 && a == second_ &&
+                       [&] {
+                           if (family_ == 4) {
+                               const uint32_t v = load_u32(source.v4_bytes());
+                               for (unsigned i = 0; i < n_inline_; ++i)
+                                   if (inline_v4()[i] == v)
+                                       return true;
+                               return false;
+                           }
+                           for (unsigned i = 0; i < n_inline_; ++i)
+                               if (std::memcmp(bytes() + v6_inline_offset + 16 * i,
+                                               source.bytes().data(), 16) == 0)
+                                   return true;
+                           return false;
+                       }();
+    return found ? include_mask() | (exclude_mask() & ~second_) : 0;
 }
 
 } // namespace mcfwd::table

@@ -11,143 +11,164 @@ namespace {
 constexpr size_t min_capacity = 16;
 
 /// The smallest power-of-two capacity that holds groups at load <= 1/2, so a
-/// fresh table has room for as many new groups again before the next rebuild.
+/// fresh index has room for as many new groups again before the next rebuild.
 size_t capacity_for(size_t groups) {
     return std::max(min_capacity, std::bit_ceil(groups * 2));
 }
 
 } // namespace
 
-PortTable::Table* PortTable::Table::create(size_t capacity) noexcept {
-    void* mem = ::operator new (bytes(capacity), std::align_val_t{64}, std::nothrow);
+uint64_t PortTable::hash_of(const IpAddr& group) noexcept {
+    if (group.is_v4()) {
+        uint32_t g;
+        std::memcpy(&g, group.v4_bytes(), 4);
+        return hash_v4(g);
+    }
+    return hash_v6(group.bytes().data());
+}
+
+PortTable::Index* PortTable::create_index(size_t capacity) noexcept {
+    void* mem = memory_->allocate(Index::bytes(capacity));
     if (mem == nullptr)
         return nullptr;
-    auto* t = new (mem) Table{capacity - 1};
-    Slot* s = t->slots();
-    for (size_t i = 0; i < capacity; ++i) {
-        new (&s[i]) Slot{};
-        s[i].entry.store(nullptr, std::memory_order_relaxed);
-        s[i].hi.store(0, std::memory_order_relaxed);
-        s[i].lo.store(0, std::memory_order_relaxed);
-    }
+    auto* t = new (mem) Index{capacity - 1};
+    std::atomic<uint64_t>* s = t->slots();
+    for (size_t i = 0; i < capacity; ++i)
+        new (&s[i]) std::atomic<uint64_t>(0);
     return t;
 }
 
-void PortTable::Table::destroy(void* t) noexcept {
-    ::operator delete (t, std::align_val_t{64});
+void PortTable::free_entry(void* memory, void* entry) noexcept {
+    static_cast<TableMemory*>(memory)->retired_free(
+        entry, static_cast<const GroupEntry*>(entry)->memory_bytes());
 }
 
-void PortTable::Table::destroy_poisoned(void* t) noexcept {
-    std::memset(t, 0xdb, bytes(static_cast<Table*>(t)->mask + 1));
-    ::operator delete (t, std::align_val_t{64});
+void PortTable::free_index(void* memory, void* index) noexcept {
+    static_cast<TableMemory*>(memory)->retired_free(
+        index, Index::bytes(static_cast<const Index*>(index)->mask + 1));
 }
 
 PortTable::PortTable(Reclaimer& reclaimer, PortTableOptions options)
     : reclaimer_(&reclaimer),
-      free_entry_(options.poison_retired ? &GroupEntry::destroy_poisoned : &GroupEntry::destroy),
-      free_table_(options.poison_retired ? &Table::destroy_poisoned : &Table::destroy) {
-    wtable_ = Table::create(capacity_for(options.initial_groups));
-    if (wtable_ == nullptr)
-        throw std::bad_alloc(); // construction happens at start-up, not on an lcore
-    table_.store(wtable_, std::memory_order_release);
+      memory_(new TableMemory(options.allocator ? *options.allocator : heap_allocator(),
+                              options.poison_retired)) {
+    for (Writer* w : {&w4_, &w6_}) {
+        w->index = create_index(capacity_for(options.initial_groups));
+        if (w->index == nullptr) {
+            // Construction happens at start-up, not on an lcore.
+            memory_->orphan();
+            throw std::bad_alloc();
+        }
+        published(*w).store(w->index, std::memory_order_release);
+    }
 }
 
 PortTable::~PortTable() {
-    for (size_t i = 0; i <= wtable_->mask; ++i)
-        if (const GroupEntry* e = wtable_->slots()[i].entry.load(std::memory_order_relaxed))
-            GroupEntry::destroy(const_cast<GroupEntry*>(e));
-    Table::destroy(wtable_);
+    for (Writer* w : {&w4_, &w6_}) {
+        for (size_t i = 0; i <= w->index->mask; ++i)
+            if (const uint64_t v = w->index->slots()[i].load(std::memory_order_relaxed);
+                is_entry(v))
+                memory_->free(const_cast<GroupEntry*>(entry_of(v)), entry_of(v)->memory_bytes());
+        memory_->free(w->index, Index::bytes(w->index->mask + 1));
+    }
+    memory_->orphan(); // freed now, or when the last retired object is
 }
 
-size_t PortTable::memory_bytes() const noexcept {
-    return Table::bytes(wtable_->mask + 1) + entry_bytes_;
-}
-
-PortTable::Slot& PortTable::find_slot(Table* t, uint64_t hi, uint64_t lo) noexcept {
-    Slot* s = t->slots();
-    for (size_t i = detail::hash(hi, lo) & t->mask;; i = (i + 1) & t->mask) {
-        const uint64_t khi = s[i].hi.load(std::memory_order_relaxed);
-        const uint64_t klo = s[i].lo.load(std::memory_order_relaxed);
-        if ((khi == hi && klo == lo) || (khi | klo) == 0)
+std::atomic<uint64_t>& PortTable::find_slot(Index* t, const IpAddr& group, bool& found) noexcept {
+    std::atomic<uint64_t>* s = t->slots();
+    std::atomic<uint64_t>* free_slot = nullptr;
+    const uint64_t h = hash_of(group);
+    const uint64_t tag = tag_of(h);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        const uint64_t v = s[i].load(std::memory_order_relaxed);
+        if (v == 0) {
+            found = false;
+            return free_slot ? *free_slot : s[i];
+        }
+        if (v == tombstone) {
+            if (free_slot == nullptr)
+                free_slot = &s[i];
+        } else if ((v & tag_match_mask) == tag && entry_of(v)->group() == group) {
+            found = true;
             return s[i];
+        }
     }
 }
 
 void PortTable::retire_entry(const GroupEntry* e) noexcept {
-    entry_bytes_ -= e->memory_bytes();
-    reclaimer_->retire(const_cast<GroupEntry*>(e), free_entry_);
+    memory_->retain();
+    reclaimer_->retire(const_cast<GroupEntry*>(e), &PortTable::free_entry, memory_);
 }
 
-errc PortTable::rebuild(size_t min_groups) noexcept {
-    Table* t = Table::create(capacity_for(min_groups));
+errc PortTable::rebuild(Writer& w, size_t min_groups) noexcept {
+    Index* t = create_index(capacity_for(min_groups));
     if (t == nullptr)
         return errc::no_buffer_space;
     size_t moved = 0;
-    for (size_t i = 0; i <= wtable_->mask; ++i) {
-        const Slot& from = wtable_->slots()[i];
-        const GroupEntry* e = from.entry.load(std::memory_order_relaxed);
-        if (e == nullptr)
+    for (size_t i = 0; i <= w.index->mask; ++i) {
+        const uint64_t v = w.index->slots()[i].load(std::memory_order_relaxed);
+        if (!is_entry(v))
             continue; // empty or tombstone: dropped
-        const uint64_t hi = from.hi.load(std::memory_order_relaxed);
-        const uint64_t lo = from.lo.load(std::memory_order_relaxed);
-        Slot& to = find_slot(t, hi, lo);
-        to.hi.store(hi, std::memory_order_relaxed);
-        to.lo.store(lo, std::memory_order_relaxed);
-        to.entry.store(e, std::memory_order_relaxed);
+        bool found;
+        find_slot(t, entry_of(v)->group(), found).store(v, std::memory_order_relaxed);
         ++moved;
     }
     // Release: the slots written above are visible to whoever loads t.
-    table_.store(t, std::memory_order_release);
-    reclaimer_->retire(wtable_, free_table_);
-    wtable_ = t;
-    used_ = live_ = moved;
+    published(w).store(t, std::memory_order_release);
+    memory_->retain();
+    reclaimer_->retire(w.index, &PortTable::free_index, memory_);
+    w.index = t;
+    w.used = w.live = moved;
     ++rebuilds_;
     return errc::ok;
 }
 
 errc PortTable::set_group(const IpAddr& group, std::span<const OutletFilter> outlets) noexcept {
     GroupEntry* e = nullptr;
-    if (const errc r = GroupEntry::create(group, outlets, e); r != errc::ok)
+    if (const errc r = GroupEntry::create(group, outlets, *memory_, e); r != errc::ok)
         return r;
-    uint64_t hi, lo;
-    detail::split(group, hi, lo);
-    Slot* slot = &find_slot(wtable_, hi, lo);
-    if ((slot->hi.load(std::memory_order_relaxed) | slot->lo.load(std::memory_order_relaxed)) ==
-        0) {
-        // A new group takes an empty slot; keep load (with tombstones) <= 3/4.
-        if ((used_ + 1) * 4 > (wtable_->mask + 1) * 3) {
-            if (const errc r = rebuild(live_ + 1); r != errc::ok) {
-                GroupEntry::destroy(e); // never published
+    const auto address = reinterpret_cast<uintptr_t>(e);
+    if ((address & ~address_mask) != 0) { // not a 48-bit user-space address
+        memory_->free(e, e->memory_bytes());
+        return errc::no_buffer_space;
+    }
+    const uint64_t lines = e->hot_lines() > 4 ? 3 : e->hot_lines() - 1;
+    const uint64_t v = tag_of(hash_of(group)) | lines << 48 | address;
+    Writer& w = writer_for(group);
+    bool found;
+    std::atomic<uint64_t>* slot = &find_slot(w.index, group, found);
+    if (!found) {
+        const bool reuses_tombstone = slot->load(std::memory_order_relaxed) == tombstone;
+        // A new group in an empty slot: keep load (with tombstones) <= 3/4.
+        if (!reuses_tombstone && (w.used + 1) * 4 > (w.index->mask + 1) * 3) {
+            if (const errc r = rebuild(w, w.live + 1); r != errc::ok) {
+                memory_->free(e, e->memory_bytes()); // never published
                 return r;
             }
-            slot = &find_slot(wtable_, hi, lo);
+            slot = &find_slot(w.index, group, found);
         }
-        slot->hi.store(hi, std::memory_order_relaxed);
-        slot->lo.store(lo, std::memory_order_relaxed);
-        ++used_;
+        if (slot->load(std::memory_order_relaxed) == 0)
+            ++w.used;
+        ++w.live;
     }
-    entry_bytes_ += e->memory_bytes();
-    // Release: the entry's contents (and a new slot's key) are visible to every
-    // reader that loads this pointer.
-    const GroupEntry* old = slot->entry.exchange(e, std::memory_order_release);
-    if (old != nullptr)
-        retire_entry(old);
-    else
-        ++live_;
+    // Release: the entry's contents are visible to every reader that loads v.
+    const uint64_t old = slot->exchange(v, std::memory_order_release);
+    if (is_entry(old))
+        retire_entry(entry_of(old));
     return errc::ok;
 }
 
 errc PortTable::remove_group(const IpAddr& group) noexcept {
-    uint64_t hi, lo;
-    detail::split(group, hi, lo);
-    Slot& slot = find_slot(wtable_, hi, lo);
-    const GroupEntry* e = slot.entry.load(std::memory_order_relaxed);
-    if (e == nullptr)
+    Writer& w = writer_for(group);
+    bool found;
+    std::atomic<uint64_t>& slot = find_slot(w.index, group, found);
+    if (!found)
         return errc::addr_not_avail;
-    // The slot keeps its key: a tombstone, so probe chains through it stay intact.
-    slot.entry.store(nullptr, std::memory_order_release);
-    --live_;
-    retire_entry(e);
+    const uint64_t old = slot.load(std::memory_order_relaxed);
+    // A tombstone, so probe chains through this slot stay intact.
+    slot.store(tombstone, std::memory_order_release);
+    --w.live;
+    retire_entry(entry_of(old));
     return errc::ok;
 }
 

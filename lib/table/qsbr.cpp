@@ -46,10 +46,10 @@ void Qsbr::synchronize() noexcept {
         std::this_thread::yield();
 }
 
-void QsbrReclaimer::retire(void* p, FreeFn free_fn) noexcept {
+void QsbrReclaimer::retire(void* p, FreeCtxFn free_fn, void* ctx) noexcept {
     if (queue_.size() >= limit_ && reclaim() == 0)
         synchronize();
-    queue_.push_back(Retired{qsbr_.start(), p, free_fn});
+    queue_.push_back(Retired{qsbr_.start(), p, free_fn, ctx});
 }
 
 size_t QsbrReclaimer::reclaim() noexcept {
@@ -58,7 +58,7 @@ size_t QsbrReclaimer::reclaim() noexcept {
     while (!queue_.empty() && qsbr_.check(queue_.front().token)) {
         const Retired r = queue_.front();
         queue_.pop_front();
-        r.free_fn(r.p);
+        r.free_fn(r.ctx, r.p);
         ++n;
     }
     freed_ += n;

@@ -102,7 +102,8 @@ public:
     /// Waits for readers and frees everything still queued.
     ~QsbrReclaimer() override { QsbrReclaimer::synchronize(); }
 
-    void retire(void* p, FreeFn free_fn) noexcept override;
+    using Reclaimer::retire;
+    void retire(void* p, FreeCtxFn free_fn, void* ctx) noexcept override;
     size_t reclaim() noexcept override;
     void synchronize() noexcept override;
 
@@ -115,7 +116,8 @@ private:
     struct Retired {
         uint64_t token;
         void* p;
-        FreeFn free_fn;
+        FreeCtxFn free_fn;
+        void* ctx;
     };
     Qsbr& qsbr_;
     size_t limit_;

@@ -1,4 +1,4 @@
-// libFuzzer target for pktparse::parse: no read outside [data, data + size)
+// libFuzzer target for pktparse::parse and parse_meta: no read outside [data, data + size)
 // (libFuzzer hands over an exact-size heap copy, so ASan sees any overrun) and the
 // Packet invariants the data path relies on hold for every accepted frame.
 #include "pktparse/parse.hpp"
@@ -30,5 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(p.family == p.dst.family() && p.family == p.src.family());
     // Link-local groups reach the data path only as IGMP/MLD to punt.
     check(p.control || !p.dst.is_link_local_group());
+    // The data path's form: the IPv6 key points into the frame, at its IPv6 header.
+    Meta m;
+    check(parse_meta(data, size, m));
+    if (m.v6()) {
+        check(m.ip6 == data + m.l3_offset && m.l3_offset + 40u <= size);
+        check(m.src4 == 0 && m.group4 == 0);
+    } else {
+        check(m.ip6 == nullptr);
+    }
+    check(group_of(m) == p.dst && source_of(m) == p.src);
     return 0;
 }

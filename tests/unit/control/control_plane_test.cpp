@@ -71,7 +71,7 @@ TEST(ControlPlane, AJoinProgramsNicTableAndWire) {
     EXPECT_EQ(rig.nic.table().size(), 1u);
     const table::GroupEntry* e = rig.table.lookup(ip("232.1.1.1"));
     ASSERT_NE(e, nullptr);
-    EXPECT_EQ(e->accept(ip("10.0.0.1")), 1u);
+    EXPECT_EQ(e->accept(ip("10.0.0.1")), uint64_t{1} << 7); // mask bit = outlet id 7
     EXPECT_EQ(e->accept(ip("10.0.0.2")), 0u);
     auto out = rig.take();
     ASSERT_EQ(out.size(), 1u);

@@ -38,10 +38,8 @@ struct Fixture {
         std::set<table::OutletId> out;
         if (!e)
             return out;
-        uint64_t mask = e->accept(s);
-        for (size_t i = 0; i < e->outlet_count(); ++i)
-            if (mask >> i & 1)
-                out.insert(e->outlet(i));
+        for (uint64_t mask = e->accept(s); mask != 0; mask &= mask - 1)
+            out.insert(table::OutletId(__builtin_ctzll(mask))); // mask bit = outlet id
         return out;
     }
     /// What the engine's receiver filters say.
@@ -98,8 +96,8 @@ TEST(TablePublisher, UnboundReceiversAreCountedNotDelivered) {
     ASSERT_EQ(f.c.engine().join(extra, 0, g), errc::ok);
     EXPECT_EQ(f.t0.lookup(g), nullptr);
     EXPECT_GT(f.pub.stats().unbound_skipped, 0u);
-    f.pub.bind_receiver(extra, 99); // binding publishes what it already joined
-    EXPECT_EQ(f.delivered(0, g, s), (std::set<table::OutletId>{99}));
+    f.pub.bind_receiver(extra, 63); // binding publishes what it already joined
+    EXPECT_EQ(f.delivered(0, g, s), (std::set<table::OutletId>{63}));
 }
 
 TEST(TablePublisherRandom, TableMatchesReceiverFiltersAfterEveryCall) {

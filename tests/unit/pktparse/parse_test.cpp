@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <set>
 #include <string>
@@ -333,6 +334,48 @@ TEST(DropReasons, NamesAreUniqueAndDescribed) {
     }
     EXPECT_EQ(names.size(), pktparse::drop_reason_count);
     EXPECT_EQ(pktparse::drop_reason_name(DropReason::not_ip), "not_ip");
+}
+
+} // namespace
+
+namespace {
+
+// The data path's form: IPv4 keys are the packet's own 4 bytes (network order),
+// IPv6 keys the frame's own bytes (a pointer into it); nothing else is copied.
+TEST(ParseMeta, Ipv4KeysAreThePacketsBytes) {
+    FrameSpec s = v4("10.1.2.3", "232.4.5.6");
+    s.tags = {0x8100};
+    const Bytes f = build_frame(s);
+    pktparse::Meta m;
+    ASSERT_TRUE(pktparse::parse_meta(f.data(), f.size(), m));
+    EXPECT_FALSE(m.v6());
+    EXPECT_TRUE(m.tagged());
+    EXPECT_EQ(m.l3_offset, 18u);
+    EXPECT_EQ(std::memcmp(&m.src4, f.data() + 18 + 12, 4), 0);
+    EXPECT_EQ(std::memcmp(&m.group4, f.data() + 18 + 16, 4), 0);
+    EXPECT_EQ(m.ip6, nullptr);
+    EXPECT_EQ(pktparse::group_of(m), ip("232.4.5.6"));
+    EXPECT_EQ(pktparse::source_of(m), ip("10.1.2.3"));
+}
+
+TEST(ParseMeta, Ipv6KeysPointIntoTheFrame) {
+    const Bytes f = build_frame(v6("2001:db8::7", "ff3e::1:2"));
+    pktparse::Meta m;
+    ASSERT_TRUE(pktparse::parse_meta(f.data(), f.size(), m));
+    EXPECT_TRUE(m.v6());
+    EXPECT_FALSE(m.tagged());
+    EXPECT_EQ(m.ip6, f.data() + 14);
+    EXPECT_EQ(pktparse::group_of(m), ip("ff3e::1:2"));
+    EXPECT_EQ(pktparse::source_of(m), ip("2001:db8::7"));
+}
+
+// A frame the parser refuses leaves the reason, as parse() reports it.
+TEST(ParseMeta, RefusalCarriesTheSameReasonAsParse) {
+    const Bytes f = build_frame(v4("10.0.0.1", "10.0.0.2"));
+    pktparse::Meta m;
+    EXPECT_FALSE(pktparse::parse_meta(f.data(), f.size(), m));
+    EXPECT_EQ(m.drop, DropReason::not_multicast);
+    EXPECT_EQ(parse(f.data(), f.size()).drop, DropReason::not_multicast);
 }
 
 } // namespace

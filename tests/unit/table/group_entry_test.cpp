@@ -1,5 +1,6 @@
 // GroupEntry: the accept mask must equal, bit for bit, what each outlet's own
-// FilterState::accepts() says (the brute-force model), for every shape of filter.
+// FilterState::accepts() says (the brute-force model), for every shape of filter
+// and both layouts (sources inline, or hashed).
 #include "table/group_entry.hpp"
 
 #include "base/random.hpp"
@@ -51,12 +52,12 @@ struct Outlets {
             v.push_back({ids[i], &filters[i]});
         return v;
     }
-    /// The brute-force model: ask every outlet's filter.
+    /// The brute-force model: ask every outlet's filter (mask bit = outlet id).
     uint64_t model_accept(const IpAddr& s) const {
         uint64_t m = 0;
         for (size_t i = 0; i < filters.size(); ++i)
             if (filters[i].accepts(s))
-                m |= uint64_t{1} << i;
+                m |= uint64_t{1} << ids[i];
         return m;
     }
     EntryPtr build(const IpAddr& g = group4(1)) const {
@@ -78,22 +79,25 @@ TEST(GroupEntry, AnySourceOutletsAcceptEverySourceWithoutAHashTable) {
     auto e = o.build();
     EXPECT_EQ(e->source_capacity(), 0u);
     EXPECT_EQ(e->source_count(), 0u);
-    EXPECT_EQ(e->accept(src4(1)), 0b11u);
-    EXPECT_EQ(e->accept(src6(1)), 0b11u);
-    EXPECT_EQ(e->present_mask(), 0b11u);
+    EXPECT_TRUE(e->inline_sources());
+    EXPECT_EQ(e->memory_bytes(), 32u); // half a cache line
+    EXPECT_EQ(e->accept(src4(1)), 0b1010000000u);
+    EXPECT_EQ(e->accept(src6(1)), 0b1010000000u);
+    EXPECT_EQ(e->present_mask(), 0b1010000000u);
     EXPECT_EQ(e->outlet(0), 7u);
     EXPECT_EQ(e->outlet(1), 9u);
+    EXPECT_EQ(e->outlets(), (std::vector<OutletId>{7, 9}));
 }
 
 // One row per (outlet filter, source) combination of RFC 3376 §3.2's two modes.
 TEST(GroupEntry, EachOutletAcceptsPerItsOwnModeAndList) {
     const IpAddr s1 = src4(1), s2 = src4(2), s3 = src4(3);
     Outlets o;
-    o.add(100, make(FilterMode::include, {s1, s2})); // bit 0
-    o.add(101, make(FilterMode::exclude, {s1}));     // bit 1
-    o.add(102, FilterState::any_source());           // bit 2
-    o.add(103, FilterState::none());                 // bit 3: INCLUDE {} accepts nothing
-    o.add(104, make(FilterMode::exclude, {s1, s3})); // bit 4
+    o.add(0, make(FilterMode::include, {s1, s2})); // bit 0
+    o.add(1, make(FilterMode::exclude, {s1}));     // bit 1
+    o.add(2, FilterState::any_source());           // bit 2
+    o.add(3, FilterState::none());                 // bit 3: INCLUDE {} accepts nothing
+    o.add(4, make(FilterMode::exclude, {s1, s3})); // bit 4
     auto e = o.build();
     struct Row {
         IpAddr source;
@@ -107,8 +111,14 @@ TEST(GroupEntry, EachOutletAcceptsPerItsOwnModeAndList) {
     for (const Row& r : rows)
         EXPECT_EQ(e->accept(r.source), r.accept) << r.source.to_string();
     EXPECT_EQ(e->source_count(), 3u);
-    EXPECT_EQ(e->include_mask(), 0b01001u);
+    EXPECT_FALSE(e->inline_sources()); // the outlets list different sources
+    // INCLUDE {} is no reception state (RFC 3376 §3.2): not a member at all.
+    EXPECT_EQ(e->include_mask(), 0b00001u);
     EXPECT_EQ(e->exclude_mask(), 0b10110u);
+    EXPECT_EQ(e->outlet_count(), 4u);
+    EXPECT_EQ(e->listed(s1), 0b10011u);
+    EXPECT_EQ(e->listed(s3), 0b10000u);
+    EXPECT_EQ(e->listed(src4(4)), 0u);
 }
 
 TEST(GroupEntry, SourceFilteredAtPortLevelGivesZero) {
@@ -129,10 +139,11 @@ TEST(GroupEntry, MulticastSourceQueryIsNotListed) {
     auto e = o.build();
     uint8_t ones[16];
     std::memset(ones, 0xff, 16);
-    EXPECT_EQ(e->accept(IpAddr::from_v6_bytes(ones)), 0b01u);
+    EXPECT_EQ(e->accept(IpAddr::from_v6_bytes(ones)), 0b010u);
+    EXPECT_EQ(e->accept(v4(0xffffffffu)), 0b010u);
 }
 
-TEST(GroupEntry, SixtyFourOutletsFitAndSixtyFiveAreRefused) {
+TEST(GroupEntry, SixtyFourOutletsFitAndAnIdBeyondTheMaskIsRefused) {
     Outlets o;
     for (OutletId i = 0; i < 64; ++i)
         o.add(i, make(i % 2 ? FilterMode::include : FilterMode::exclude, {src4(i)}));
@@ -141,10 +152,11 @@ TEST(GroupEntry, SixtyFourOutletsFitAndSixtyFiveAreRefused) {
     EXPECT_EQ(e->accept(src4(63)), o.model_accept(src4(63)));
     EXPECT_EQ(e->accept(src4(0)), o.model_accept(src4(0)));
 
-    o.add(64, FilterState::any_source());
+    Outlets beyond;
+    beyond.add(64, FilterState::any_source()); // the 65th bit does not exist
     GroupEntry* out = reinterpret_cast<GroupEntry*>(1);
-    const auto v = o.view();
-    EXPECT_EQ(GroupEntry::create(group4(1), v, out), errc::no_buffer_space);
+    const auto v = beyond.view();
+    EXPECT_EQ(GroupEntry::create(group4(1), v, out), errc::invalid);
     EXPECT_EQ(out, nullptr);
 }
 
@@ -160,6 +172,9 @@ TEST(GroupEntry, InvalidInputIsRefused) {
     EXPECT_EQ(GroupEntry::create(group4(1), null_filter, out), errc::invalid);
     const OutletFilter mc[] = {{1, &ok}, {2, &mc_source}};
     EXPECT_EQ(GroupEntry::create(group4(1), mc, out), errc::invalid);
+    const FilterState v6_source = make(FilterMode::include, {src6(1)});
+    const OutletFilter other_family[] = {{1, &v6_source}};
+    EXPECT_EQ(GroupEntry::create(group4(1), other_family, out), errc::invalid);
     EXPECT_EQ(out, nullptr);
 }
 
@@ -172,31 +187,58 @@ TEST(GroupEntry, NoOutletsAcceptsNothing) {
 
 // Random outlets (1..64), modes, overlapping lists from a shared pool (v4 and v6),
 // empty lists; queries of listed and unlisted sources against the model.
+// Shapes: one outlet (inline up to the limit), several with one shared list
+// (inline), several with their own lists (hashed), few and many sources.
 TEST(GroupEntry, RandomFiltersMatchBruteForceModel) {
     SplitMix rng(0x7ab1e);
-    std::vector<IpAddr> pool;
-    for (uint32_t i = 0; i < 300; ++i)
-        pool.push_back(i % 3 ? src4(i * 7919) : src6(i));
-    for (int round = 0; round < 300; ++round) {
+    size_t inline_seen = 0, hashed_seen = 0;
+    for (int round = 0; round < 600; ++round) {
+        const bool v6 = round % 3 == 0;
+        std::vector<IpAddr> pool;
+        for (uint32_t i = 0; i < 200; ++i)
+            pool.push_back(v6 ? src6(i * 31) : src4(i * 7919));
         Outlets o;
-        const size_t n = round % 10 == 0 ? 64 : 1 + rng.below(round % 2 ? 64 : 6);
+        const size_t n = round % 10 == 0 ? 64 : 1 + rng.below(round % 2 ? 64 : 4);
+        const bool shared = rng.below(3) == 0; // every outlet lists the same sources
+        std::vector<IpAddr> common;
+        const size_t small = rng.below(2) == 0 ? 1 + rng.below(12) : rng.below(40);
+        for (size_t j = 0; j < small; ++j)
+            common.push_back(pool[rng.below(pool.size())]);
+        uint64_t ids_used = 0;
         for (size_t i = 0; i < n; ++i) {
-            std::vector<IpAddr> s;
-            const size_t k = rng.below(4) == 0 ? 0 : rng.below(40);
-            for (size_t j = 0; j < k; ++j)
-                s.push_back(pool[rng.below(pool.size())]);
-            o.add(OutletId(1000 + i),
-                  make(rng.below(2) ? FilterMode::include : FilterMode::exclude, std::move(s)));
+            std::vector<IpAddr> s = common;
+            if (!shared) {
+                s.clear();
+                const size_t k = rng.below(4) == 0 ? 0 : rng.below(small + 1);
+                for (size_t j = 0; j < k; ++j)
+                    s.push_back(pool[rng.below(pool.size())]);
+            }
+            OutletId id;
+            do
+                id = OutletId(rng.below(64));
+            while (ids_used >> id & 1);
+            ids_used |= uint64_t{1} << id;
+            o.add(id, make(rng.below(2) ? FilterMode::include : FilterMode::exclude, std::move(s)));
         }
-        auto e = o.build(group4(uint32_t(round)));
-        ASSERT_EQ(e->outlet_count(), n);
+        auto e = o.build(v6 ? IpAddr::parse("ff3e::1:" + std::to_string(round % 9999)).value()
+                            : group4(uint32_t(round)));
+        (e->inline_sources() ? inline_seen : hashed_seen)++;
+        uint64_t members = 0; // INCLUDE {} outlets are not members
+        for (size_t i = 0; i < n; ++i)
+            if (o.filters[i].mode == FilterMode::exclude || !o.filters[i].sources.empty())
+                members |= uint64_t{1} << o.ids[i];
+        ASSERT_EQ(e->present_mask(), members) << "round " << round;
         for (const IpAddr& s : pool)
             ASSERT_EQ(e->accept(s), o.model_accept(s)) << "round " << round << " " << s.to_string();
         for (int q = 0; q < 50; ++q) {
-            const IpAddr s = src4(0x00ff0000u + uint32_t(rng.below(1u << 16)));
+            const uint32_t x = 0x00ff0000u + uint32_t(rng.below(1u << 16));
+            const IpAddr s = v6 ? src6(x) : src4(x);
             ASSERT_EQ(e->accept(s), o.model_accept(s));
         }
     }
+    // Both layouts were exercised, many times each.
+    EXPECT_GT(inline_seen, 100u);
+    EXPECT_GT(hashed_seen, 100u);
 }
 
 TEST(GroupEntry, LargeSourceListsMatchModel) {
@@ -208,54 +250,86 @@ TEST(GroupEntry, LargeSourceListsMatchModel) {
     o.add(1, make(FilterMode::exclude, big));
     std::vector<IpAddr> half(big.begin(), big.begin() + 32768);
     o.add(2, make(FilterMode::include, half));
+    o.add(4, FilterState::any_source());
+    auto e = o.build();
+    EXPECT_EQ(e->source_count(), 65536u);
+    for (const IpAddr& s : big)
+        ASSERT_EQ(e->accept(s), o.model_accept(s)) << s.to_string();
+    Outlets o6;
     std::vector<IpAddr> v6;
     for (uint32_t i = 0; i < 4096; ++i)
         v6.push_back(src6(i * 13));
-    o.add(3, make(FilterMode::include, v6));
-    o.add(4, FilterState::any_source());
-    auto e = o.build();
-    EXPECT_EQ(e->source_count(), 65536u + 4096u);
-    for (const IpAddr& s : big)
-        ASSERT_EQ(e->accept(s), o.model_accept(s)) << s.to_string();
+    o6.add(3, make(FilterMode::include, v6));
+    o6.add(5, make(FilterMode::exclude, std::vector<IpAddr>(v6.begin(), v6.begin() + 100)));
+    auto e6 = o6.build(IpAddr::parse("ff3e::4096").value());
+    EXPECT_EQ(e6->source_count(), 4096u);
     for (const IpAddr& s : v6)
-        ASSERT_EQ(e->accept(s), o.model_accept(s)) << s.to_string();
+        ASSERT_EQ(e6->accept(s), o6.model_accept(s)) << s.to_string();
     for (int q = 0; q < 100000; ++q) {
         const IpAddr s = src4(0x00100000u + uint32_t(rng.below(65536 * 3 + 10)));
         ASSERT_EQ(e->accept(s), o.model_accept(s)) << s.to_string();
     }
 }
 
-// The budget: at most 64 bytes per (S,G), header included once the list is
-// non-trivial; the source table alone is ~32 bytes per source at load <= 0.75.
+// The budget: at most 64 bytes per (S,G). Two outlets with the same list are
+// inline up to the limit; an INCLUDE and an EXCLUDE of different lists go to
+// the hashed layout, whose source table is ~32 bytes per source at load <= 0.75.
 TEST(GroupEntry, MemoryPerSourceStaysWithinBudget) {
-    for (uint32_t n : {1u, 2u, 8u, 64u, 1024u, 65536u}) {
+    for (uint32_t n : {1u, 2u, 8u, 10u, 11u, 64u, 1024u, 65536u}) {
         Outlets o;
         std::vector<IpAddr> s;
         for (uint32_t i = 0; i < n; ++i)
             s.push_back(src4(i + 1));
         o.add(1, make(FilterMode::include, s));
-        o.add(2, make(FilterMode::exclude, s));
         auto e = o.build();
-        const double per_source = double(e->memory_bytes()) / n;
-        const double table_per_source = double(e->source_capacity()) * 24 / n;
-        EXPECT_LE(table_per_source, 48.0) << n; // 24 B slot, load >= 0.5 even for tiny n
-        if (n >= 8) {
-            EXPECT_LE(per_source, 64.0) << n;
-        }
+        EXPECT_EQ(e->inline_sources(), n <= GroupEntry::max_inline_v4) << n;
+        EXPECT_LE(double(e->memory_bytes()) / n, n == 1 ? 32.0 : 64.0) << n;
         if (n >= 1024) {
-            EXPECT_LE(per_source, 33.0) << n;
+            EXPECT_LE(double(e->memory_bytes()) / n, 33.0) << n;
         }
-        EXPECT_LE(double(n) / double(e->source_capacity()), 0.75) << n;
+        Outlets two;
+        two.add(1, make(FilterMode::include, s));
+        s.push_back(src4(0x00fffff0u));
+        two.add(2, make(FilterMode::exclude, s));
+        auto h = two.build();
+        EXPECT_FALSE(h->inline_sources());
+        EXPECT_LE(double(h->source_capacity()) * 24 / double(n + 1), 48.0) << n;
+        EXPECT_LE(double(n + 1) / double(h->source_capacity()), 0.75) << n;
+        if (n >= 8) {
+            EXPECT_LE(double(h->memory_bytes()) / double(n + 1), 64.0) << n;
+        }
     }
 }
 
-TEST(GroupEntry, EntryIsOneCacheAlignedAllocation) {
-    Outlets o;
-    o.add(1, make(FilterMode::include, {src4(1), src4(2)}));
-    auto e = o.build();
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(e.get()) % 64, 0u);
-    EXPECT_EQ(e->memory_bytes() % 64, 0u);
-    EXPECT_EQ(e->memory_bytes(), 128u); // 48 header + 4 id (+4 pad) + 3 slots x 24 = 128
+// What a lookup reads: one cache line for an IPv4 group with up to 10 sources
+// (32 bytes, half a line, with at most two), three for IPv6 with 8.
+TEST(GroupEntry, InlineEntriesFitTheirCacheLines) {
+    for (uint32_t n : {0u, 1u, 2u, 10u}) {
+        Outlets o;
+        std::vector<IpAddr> s;
+        for (uint32_t i = 0; i < n; ++i)
+            s.push_back(src4(i + 1));
+        o.add(3, n == 0 ? FilterState::any_source() : make(FilterMode::include, s));
+        auto e = o.build();
+        ASSERT_TRUE(e->inline_sources());
+        EXPECT_EQ(e->memory_bytes(), n <= 2 ? 32u : 64u) << n;
+        EXPECT_EQ(e->hot_lines(), 1u);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(e.get()) % 32, 0u);
+        for (uint32_t i = 0; i < n; ++i)
+            EXPECT_EQ(e->accept_v4(__builtin_bswap32(0x0a000000u + i + 1)), 0b1000u);
+        EXPECT_EQ(e->accept_v4(__builtin_bswap32(0x0a0000ffu)), n == 0 ? 0b1000u : 0u);
+    }
+    Outlets o6;
+    std::vector<IpAddr> s6;
+    for (uint32_t i = 0; i < 8; ++i)
+        s6.push_back(src6(i + 1));
+    o6.add(0, make(FilterMode::exclude, s6));
+    auto e6 = o6.build(IpAddr::parse("ff3e::8").value());
+    ASSERT_TRUE(e6->inline_sources());
+    EXPECT_EQ(e6->hot_lines(), 3u);
+    EXPECT_EQ(e6->accept_v6(src6(3).bytes().data()), 0u);
+    EXPECT_EQ(e6->accept_v6(src6(9).bytes().data()), 1u);
+    EXPECT_TRUE(e6->is_group_v6(IpAddr::parse("ff3e::8").value().bytes().data()));
 }
 
 } // namespace
