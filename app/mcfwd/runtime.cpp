@@ -14,6 +14,7 @@
 #include "ethdev/ethdev_driver.hpp"
 #include "ethdev/port.hpp"
 #include "ethdev/rcu.hpp"
+#include "ethdev/rte_allocator.hpp"
 #include "ethdev/tsc_clock.hpp"
 #include "telemetry.hpp"
 
@@ -125,6 +126,9 @@ private:
     rte_mempool* header_pool_ = nullptr;   // routed copies' headers (downstream ports)
     rte_mempool* indirect_pool_ = nullptr; // routed copies' payload references
     rte_ring* punt_ = nullptr;
+    // The forwarding tables' memory: DPDK's, on the forwarding lcores' socket.
+    // Declared before the reclaimer, which frees retired table memory into it.
+    std::unique_ptr<ethdev::RteAllocator> table_memory_;
     std::unique_ptr<ethdev::DpdkQsbr> qsbr_;
     std::unique_ptr<ethdev::DpdkReclaimer> reclaimer_;
     std::unique_ptr<control::ControlPlane> cp_;
@@ -164,6 +168,11 @@ void Runtime::make_pool() {
             throw StartupError(std::string("cannot create the routed-copy pools: ") +
                                rte_strerror(rte_errno));
     }
+    // The tables are read by the forwarding lcores: their NUMA socket.
+    const unsigned fwd_socket = cfg_.lcores.forwarding.empty()
+                                    ? rte_socket_id()
+                                    : rte_lcore_to_socket_id(cfg_.lcores.forwarding.front());
+    table_memory_ = std::make_unique<ethdev::RteAllocator>(static_cast<int>(fwd_socket));
     auto q = ethdev::DpdkQsbr::create(static_cast<unsigned>(cfg_.lcores.forwarding.size()));
     if (!q)
         throw StartupError("cannot create the RCU variable");
@@ -230,7 +239,8 @@ void Runtime::open_ports() {
                             "list (%s): allmulticast stays the PMD's\n",
                             pc.name.c_str(), why.c_str());
         }
-        pr.table = std::make_unique<table::PortTable>(*reclaimer_);
+        pr.table = std::make_unique<table::PortTable>(
+            *reclaimer_, table::PortTableOptions{.allocator = table_memory_.get()});
         pr.link = pr.port->link_up();
         ports_.push_back(std::move(pr));
     }

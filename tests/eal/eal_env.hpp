@@ -1,5 +1,5 @@
 // A GoogleTest environment that brings DPDK's EAL up once per test program with
-// virtual devices only: no hugepages, no PCI.
+// virtual devices only: no hugepages (unless MCFWD_TEST_HUGEPAGES=1), no PCI.
 //
 // Usage, in a test program's main() or at namespace scope:
 //   ::testing::AddGlobalTestEnvironment(new mcfwd::testing::EalEnvironment(
@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -30,8 +31,12 @@ public:
     void SetUp() override {
         // --no-huge cannot be combined with --in-memory in DPDK 22.11 (it implies
         // legacy memory); a per-process file prefix keeps parallel programs apart.
+        // MCFWD_TEST_HUGEPAGES=1 (set by tests/eal/hugepages.sh, which reserves
+        // the pages) runs on hugepages instead, --in-memory: no files left behind.
+        const char* huge = std::getenv("MCFWD_TEST_HUGEPAGES");
+        const bool hugepages = huge != nullptr && std::string(huge) == "1";
         std::vector<std::string> args = {"mcfwd-test",
-                                         "--no-huge",
+                                         hugepages ? "--in-memory" : "--no-huge",
                                          "--no-pci",
                                          "--file-prefix=mcfwd-test-" + std::to_string(getpid()),
                                          "-m",
