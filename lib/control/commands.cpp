@@ -238,6 +238,24 @@ std::optional<size_t> parse_count(std::string_view s) {
     return v;
 }
 
+// A listing record shows a filter's first max_listed_sources sources and always
+// its source_count: one record with a 65,536-source filter would otherwise pass
+// telemetry's 16 KiB answer at any page size. /mcfwd/filter lists them all.
+constexpr size_t max_listed_sources = 64;
+
+Value sources_value(const SourceSet& s);
+
+void set_listed_sources(Value& record, const SourceSet& s, std::string_view key = "sources") {
+    Value list = Value::list();
+    for (size_t i = 0; i < s.size() && i < max_listed_sources; ++i)
+        list.push(s.as_vector()[i].to_string());
+    record.set(key, std::move(list));
+    if (key == "sources")
+        record.set("source_count", uint64_t(s.size()));
+    else
+        record.set(std::string(key) + "_count", uint64_t(s.size()));
+}
+
 Value sources_value(const SourceSet& s) {
     Value l = Value::list();
     for (const IpAddr& a : s)
@@ -503,7 +521,7 @@ Value Executor::groups(const Args& a) {
         e.set("port", p->name);
         e.set("group", g.to_string());
         e.set("mode", filter::mode_name(pg->filter.mode));
-        e.set("sources", sources_value(pg->filter.sources));
+        set_listed_sources(e, pg->filter.sources);
         e.set("refcount", uint64_t(pg->refcount()));
         e.set("receivers", uint64_t(pg->receivers));
         e.set("unfiltered", uint64_t(pg->unfiltered));
@@ -524,8 +542,8 @@ Value Executor::groups(const Args& a) {
                 host.set("reportable", uint64_t(s->reportable));
                 host.set("pending_reports", uint64_t(s->pending_retransmissions));
                 host.set("mode_retransmissions", uint64_t(s->mode_retransmissions));
-                host.set("pending_allow", sources_value(s->pending_allow));
-                host.set("pending_block", sources_value(s->pending_block));
+                set_listed_sources(host, s->pending_allow, "pending_allow");
+                set_listed_sources(host, s->pending_block, "pending_block");
                 timer(host, "retransmit_ms", s->retransmit_at);
                 timer(host, "query_response_ms", s->group_timer);
                 timer(host, "legacy_report_ms", s->legacy_timer);
@@ -705,7 +723,7 @@ Value Executor::receivers(const Args& a) {
             mv.set("port", port_name(m.port));
             mv.set("group", m.group.to_string());
             mv.set("mode", filter::mode_name(m.filter.mode));
-            mv.set("sources", sources_value(m.filter.sources));
+            set_listed_sources(mv, m.filter.sources);
             mv.set("attached", uint64_t(m.attached));
             mlist.push(std::move(mv));
         }

@@ -130,6 +130,14 @@ def main():
             check(back.get("mode") == "include" and got == sorted(src, key=ip_key),
                   "%d sources read back exactly (%d read)" % (n, len(got)))
 
+        # Listings stay within one answer: the first 64 sources and the count.
+        rc, o, e = ctl("receivers", "r2")
+        check(rc == 0 and "(+65472 more" in o, "receivers r2 with a 65536-source filter: rc %d %s"
+              % (rc, e.strip()))
+        rc, o, e = ctl("groups")
+        check(rc == 0 and "grp 239.4.4.6 include" in o and "(+65472 more" in o,
+              "groups with a 65536-source filter: rc %d %s" % (rc, e.strip()))
+
         # The filter the cut requests must not touch: 151 sources in place.
         want = read_back("r2", "239.4.4.4")
 

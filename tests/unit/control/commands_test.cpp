@@ -442,6 +442,25 @@ TEST(Commands, ChangeAnswerLeavesOutASourceListTooLongForOneAnswer) {
     EXPECT_EQ(v.find("sources"), nullptr);
 }
 
+TEST(Commands, ListingsShowTheFirstSourcesAndTheCountOfALongFilter) {
+    Rig rig(membership::Limits{65536, 65536});
+    std::vector<IpAddr> src;
+    for (uint32_t i = 1; i <= 65536; ++i)
+        src.push_back(IpAddr::v4((10u << 24) | i));
+    ASSERT_EQ(
+        rig.cp.engine().set_filter(rig.a, 0, ip("232.1.1.1"), filter::FilterMode::include, src),
+        errc::ok);
+    const Value g = rig.run("groups", "uplink");
+    const Value& rec = g.find("groups")->items()[0];
+    EXPECT_EQ(num(rec, "source_count"), 65536u);
+    EXPECT_EQ(rec.find("sources")->size(), 64u);
+    EXPECT_LT(g.to_json().size(), 16000u);
+    const Value r = rig.run("receivers", "feedA");
+    const Value& m = r.find("receivers")->items()[0].find("memberships")->items()[0];
+    EXPECT_EQ(num(m, "source_count"), 65536u);
+    EXPECT_EQ(m.find("sources")->size(), 64u);
+}
+
 TEST(Commands, SetFilterFromAStageNeedsTheStagedListAndItsCount) {
     Rig rig;
     const std::string before = rig.state();
