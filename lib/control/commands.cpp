@@ -309,6 +309,18 @@ private:
     Value stats();
     Value help();
     Value membership(std::string_view name, const Args& a, const std::vector<IpAddr>* staged);
+    // EPERM for the proxy's internal receivers: their filter is the router state
+    // of a downstream port, kept by the control plane from the hosts' reports; a
+    // change from outside would be undone or, worse, withdraw the hosts' groups
+    // upstream while the router still holds them.
+    std::optional<Value> refuse_internal(membership::ReceiverId r) {
+        const auto port = ctx_.cp->internal_receiver_port(r);
+        if (!port)
+            return std::nullopt;
+        return error_value("EPERM", std::string(engine_.receiver_name(r)) +
+                                        " is internal: the router state of downstream port " +
+                                        port_name(*port) + " (mcfwdctl router)");
+    }
     Value filter(const Args& a);
     Value close_receiver(const Args& a);
     // Which port a membership command acts on (docs/TELEMETRY.md "Parameters"):
@@ -693,6 +705,8 @@ Value Executor::receivers(const Args& a) {
         Value e;
         e.set("name", name);
         e.set("id", uint64_t(rid));
+        // The proxy's own receivers (one per downstream port): shown, never changed.
+        e.set("internal", uint64_t(ctx_.cp->internal_receiver_port(rid).has_value()));
         std::optional<table::OutletId> outlet;
         if (ctx_.outlet_of)
             outlet = ctx_.outlet_of(rid);
@@ -885,6 +899,8 @@ Value Executor::membership(std::string_view name, const Args& a,
     const auto rid = engine_.find_receiver(rname);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(rname));
+    if (auto e = refuse_internal(*rid))
+        return *e;
 
     const Port* port = nullptr;
     const bool creating = name == "join" || name == "join_source" || set_filter;
@@ -1018,6 +1034,8 @@ Value Executor::close_receiver(const Args& a) {
     const auto rid = engine_.find_receiver(a.pos[0]);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(a.pos[0]));
+    if (auto e = refuse_internal(*rid))
+        return *e;
     uint64_t n = 0;
     engine_.for_each_membership(*rid, [&](const membership::MembershipView&) { ++n; });
     const errc e = engine_.close_receiver(*rid);

@@ -11,7 +11,9 @@ Checks:
     NUL inside, a join with garbage after a NUL, a request without the end
     marker: each refused with EMSGSIZE / EINVAL, the filter unchanged;
   - mcfwdctl refuses to send a request that would be cut (raw, over 1023 bytes);
-  - dpdk-telemetry.py still reads without the marker and changes with it.
+  - dpdk-telemetry.py still reads without the marker and changes with it;
+  - the proxy's internal receiver (downstream:lan1) is marked internal and every
+    change to it is EPERM.
 Usage: telemetry_framing_test.py MCFWD_BINARY SOURCE_ROOT
 """
 import json
@@ -42,6 +44,12 @@ ports:
     device: "net_pcap0,rx_pcap={d}/empty.pcap,tx_pcap={d}/uplink.pcap"
     ipv4: {{ address: 192.0.2.10 }}
     ipv6: {{ link_local: "fe80::10" }}
+    role: upstream
+  - name: lan1
+    device: "net_null0,no-rx=1"
+    role: downstream
+    ipv4: {{ address: 192.0.2.11 }}
+    ipv6: {{ link_local: "fe80::11" }}
 receivers:
   - name: r1
     sink: {{ ring: frame-r1 }}
@@ -117,10 +125,11 @@ def main():
             src = sources(n)
             t0 = time.time()
             if n <= 151:
-                rc, o, e = ctl("set-filter", "r2", group, "include", ",".join(src))
+                rc, o, e = ctl("set-filter", "r2", group, "include", ",".join(src),
+                               "--port", "uplink")
             else:  # over the kernel's 128 KiB per argument: from a file (stdin)
                 rc, o, e = ctl("set-filter", "r2", group, "include", "--sources-file", "-",
-                               stdin="\n".join(src) + "\n")
+                               "--port", "uplink", stdin="\n".join(src) + "\n")
             took = time.time() - t0
             check(rc == 0 and ("%d sources" % n in o or "10.0.0.151" in o),
                   "set-filter %d sources: rc %d %s%s (%.1f s)"
@@ -163,8 +172,27 @@ def main():
         rc, o, _ = ctl("--json", "receivers", "r1")
         check(rc == 0 and json.loads(o)["receivers"][0].get("memberships") in ([], {}, None),
               "r1 joined nothing")
-        a = raw(b"/mcfwd/join,r1 239.1.1.1 ;")
+        a = raw(b"/mcfwd/join,r1 239.1.1.1 port=uplink ;")
         check(a.get("ok") == "join", "the same join with the marker runs: %s" % a)
+
+        # The proxy's receiver of lan1 is internal: listed as such, never changed.
+        rc, o, _ = ctl("--json", "receivers", "downstream:lan1")
+        rec = (json.loads(o).get("receivers") or [{}])[0] if rc == 0 else {}
+        check(rec.get("internal") == 1, "downstream:lan1 is listed internal: %s" % rec)
+        for args in (["join", "downstream:lan1", "239.7.7.7", "--port", "uplink"],
+                     ["leave", "downstream:lan1", "239.7.7.7", "--port", "uplink"],
+                     ["block", "downstream:lan1", "239.7.7.7", "10.0.0.1", "--port", "uplink"],
+                     ["set-filter", "downstream:lan1", "239.7.7.7", "include", "10.0.0.1",
+                      "--port", "uplink"],
+                     ["set-filter", "downstream:lan1", "239.7.7.7", "include",
+                      ",".join(sources(151)), "--port", "uplink"],
+                     ["close-receiver", "downstream:lan1"]):
+            rc, o, e = ctl(*args)
+            check(rc == 1 and "EPERM" in e and "internal" in e,
+                  "%s downstream:lan1 -> EPERM: %s" % (args[0], e.strip()))
+        rc, o, _ = ctl("--json", "receivers", "downstream:lan1")
+        check(rc == 0 and json.loads(o)["receivers"][0].get("memberships") in ([], {}, None),
+              "downstream:lan1 unchanged")
 
         # mcfwdctl refuses to send what would be cut.
         rc, o, e = ctl("raw", "/mcfwd/groups," + "x" * 1100)
@@ -174,7 +202,7 @@ def main():
         tel = shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py"
         if os.path.exists(tel):
             r = subprocess.run(["/usr/bin/python3", tel, "-f", prefix],
-                               input="/mcfwd/receivers,r1\n/mcfwd/leave,r1 239.1.1.1 ;\n",
+                               input="/mcfwd/receivers,r1\n/mcfwd/leave,r1 239.1.1.1 port=uplink ;\n",
                                capture_output=True, text=True, timeout=30)
             txt = r.stdout.replace('":"', '": "')
             check("239.1.1.1" in txt and '"ok": "leave"' in txt,
