@@ -569,6 +569,7 @@ int Runtime::run() {
     make_outlets_and_receivers();
     { // Telemetry commands (docs/TELEMETRY.md), served in control_loop.
         TelemetrySetup t{cp_.get(), &clock_, cfg_.telemetry.read_only, {}, receivers_, {}, {}};
+        t.max_filter_sources = cfg_.limits.max_filter_sources;
         for (PortRuntime& pr : ports_)
             t.ports.push_back({pr.cfg->name, pr.port->port_id()});
         for (const config::Receiver& rc : cfg_.receivers)

@@ -1,8 +1,12 @@
 #include "telemetry.hpp"
 
+#include "control/gateway.hpp"
+#include "ethdev/tsc_clock.hpp"
+
 #include <rte_telemetry.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
@@ -14,6 +18,10 @@ using control::Value;
 
 struct Telemetry::Service {
     std::shared_ptr<control::Mailbox> mailbox = std::make_shared<control::Mailbox>();
+    // The service's own clock (stage expiry): a handler may outlive the runtime's.
+    ethdev::TscClock clock;
+    // Framing, stages, hand-over to the mailbox (control/gateway.hpp).
+    std::unique_ptr<control::Gateway> gateway;
     // Readers: handlers summing counters; writer: stop() detaching them.
     std::shared_mutex counters_mutex;
     std::vector<const dataplane::LcoreCounters*> lcores;
@@ -191,9 +199,16 @@ Value stats(Telemetry::Service& svc) {
     return v;
 }
 
+// DPDK 22.11 (lib/telemetry/telemetry.c, client_handler) hands over what one
+// read() of at most 1023 bytes brought, split at the first comma; params is null
+// when nothing follows it. What it received, up to the first NUL, is therefore
+// cmd + "," + params: the gateway checks that length and the end marker.
 int on_command(const char* cmd, const char* params, rte_tel_data* d) {
     try {
-        std::string_view name(cmd ? cmd : "");
+        const std::string_view full(cmd ? cmd : "");
+        const std::string_view p(params ? params : "");
+        const size_t wire_length = control::telemetry_wire_length(cmd, params);
+        std::string_view name = full;
         if (name.substr(0, prefix.size()) == prefix)
             name.remove_prefix(prefix.size());
         auto svc = current();
@@ -201,12 +216,7 @@ int on_command(const char* cmd, const char* params, rte_tel_data* d) {
             answer(d, control::error_value("ESHUTDOWN", "mcfwd is not running"));
             return 0;
         }
-        if (name == "stats" && (!params || !*params)) {
-            answer(d, stats(*svc));
-            return 0;
-        }
-        auto t = svc->mailbox->submit(std::string(name), params ? params : "");
-        answer(d, svc->mailbox->wait(t, Telemetry::request_timeout));
+        answer(d, svc->gateway->handle(name, p, wire_length));
         return 0;
     } catch (...) { // bad_alloc: never into DPDK's C thread
         return -1;
@@ -221,7 +231,12 @@ void register_commands() {
             std::string help = std::string(c.help);
             if (!c.usage.empty())
                 help += ". Parameters: " + std::string(c.usage);
-            rte_telemetry_register_cmd(path.c_str(), on_command, help.c_str());
+            // DPDK 22.11 refuses the whole registration (-EINVAL) for a help text of
+            // RTE_TEL_MAX_STRING_LEN bytes or more: the command would not exist.
+            if (help.size() >= RTE_TEL_MAX_STRING_LEN)
+                help = help.substr(0, RTE_TEL_MAX_STRING_LEN - 4) + "...";
+            if (rte_telemetry_register_cmd(path.c_str(), on_command, help.c_str()) != 0)
+                fprintf(stderr, "mcfwd: telemetry command %s not registered\n", path.c_str());
         }
     });
 }
@@ -231,6 +246,19 @@ void register_commands() {
 Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>()) {
     service_->lcores = setup.lcores;
     service_->outlet_names = setup.receiver_names;
+    control::GatewaySetup gs;
+    gs.read_only = setup.read_only;
+    gs.staging.max_sources = setup.max_filter_sources;
+    gs.timeout = request_timeout;
+    // /mcfwd/stats without parameters reads the data path here.
+    service_->gateway = std::make_unique<control::Gateway>(
+        *service_->mailbox, service_->clock, gs,
+        [svc = service_.get()](std::string_view name,
+                               std::string_view body) -> std::optional<Value> {
+            if (name == "stats" && body.find_first_not_of(", \t") == std::string_view::npos)
+                return stats(*svc);
+            return std::nullopt;
+        });
     ctx_.cp = setup.cp;
     ctx_.clock = setup.clock;
     ctx_.ports = std::move(setup.ports);
@@ -260,8 +288,9 @@ Telemetry::~Telemetry() {
 }
 
 size_t Telemetry::poll() {
-    return service_->mailbox->drain([this](std::string_view name, std::string_view params) {
-        return control::execute(ctx_, name, params);
+    return service_->mailbox->drain([this](std::string_view name, std::string_view params,
+                                           const std::vector<addr::IpAddr>* staged) {
+        return control::execute(ctx_, name, params, staged);
     });
 }
 

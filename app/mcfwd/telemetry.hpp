@@ -35,6 +35,7 @@ struct TelemetrySetup {
     std::vector<std::string> receiver_names; // parallel to receivers
     /// One per forwarding lcore; must stay valid until stop().
     std::vector<const dataplane::LcoreCounters*> lcores;
+    size_t max_filter_sources = 64; // limits.max_filter_sources: a stage's bound
 };
 
 class Telemetry {

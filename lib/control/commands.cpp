@@ -126,7 +126,7 @@ bool is_error(const Value& v) {
 
 namespace {
 
-constexpr std::array<CommandInfo, 14> commands_table{{
+constexpr std::array<CommandInfo, 18> commands_table{{
     {"ports", false, "[PORT]", "ports: link, groups, NIC filter (MACs, allmulticast and why)"},
     {"groups", false, "[PORT] [start=N] [limit=N]",
      "each port's merged groups: filter, reference count, members, IGMP/MLD state"},
@@ -134,24 +134,33 @@ constexpr std::array<CommandInfo, 14> commands_table{{
      "downstream ports' router state: groups with source timers, querier, counters"},
     {"receivers", false, "[RECEIVER] [start=N] [limit=N]",
      "receivers: memberships with their filters, packets delivered to the outlet"},
+    {"filter", false, "RECEIVER GROUP [port=PORT] [start=N] [limit=N]",
+     "one membership's filter, every source page by page"},
     {"stats", false, "", "data path counters summed over lcores, control plane counters"},
-    {"join", true, "RECEIVER GROUP [port=PORT]", "any-source join: (EXCLUDE, {})"},
-    {"leave", true, "RECEIVER GROUP [port=PORT]", "leave the group, whatever the filter"},
-    {"join_source", true, "RECEIVER GROUP SOURCE [port=PORT]", "add SOURCE to an INCLUDE filter"},
-    {"leave_source", true, "RECEIVER GROUP SOURCE [port=PORT]",
+    {"join", true, "RECEIVER GROUP [port=PORT] ;", "any-source join: (EXCLUDE, {})"},
+    {"leave", true, "RECEIVER GROUP [port=PORT] ;", "leave the group, whatever the filter"},
+    {"join_source", true, "RECEIVER GROUP SOURCE [port=PORT] ;", "add SOURCE to an INCLUDE filter"},
+    {"leave_source", true, "RECEIVER GROUP SOURCE [port=PORT] ;",
      "remove SOURCE from an INCLUDE filter (the last one leaves)"},
-    {"block", true, "RECEIVER GROUP SOURCE [port=PORT]", "add SOURCE to an EXCLUDE filter"},
-    {"unblock", true, "RECEIVER GROUP SOURCE [port=PORT]", "remove SOURCE from an EXCLUDE filter"},
-    {"set_filter", true, "RECEIVER GROUP include|exclude [SOURCE...] [port=PORT]",
-     "replace the whole filter; include with no source leaves"},
-    {"close_receiver", true, "RECEIVER", "leave every group of the receiver and forget it"},
+    {"block", true, "RECEIVER GROUP SOURCE [port=PORT] ;", "add SOURCE to an EXCLUDE filter"},
+    {"unblock", true, "RECEIVER GROUP SOURCE [port=PORT] ;",
+     "remove SOURCE from an EXCLUDE filter"},
+    {"set_filter", true,
+     "RECEIVER GROUP include|exclude [SOURCE...|stage=ID count=N] [port=PORT] ;",
+     "replace the whole filter"},
+    {"stage_open", true, ";", "open a stage for a long source list: answers its id"},
+    {"stage_add", true, "ID SOURCE... ;", "add sources to a stage: answers the stage's count"},
+    {"stage_abort", true, "ID ;", "drop a stage"},
+    {"close_receiver", true, "RECEIVER ;", "leave every group of the receiver and forget it"},
     {"help", false, "", "the command list"},
 }};
 
-constexpr size_t max_token = 64;       // longer tokens are refused, not truncated
-constexpr size_t max_params = 4096;    // whole parameter string
-constexpr size_t default_limit = 32;   // records per answer of a listing command
-constexpr size_t max_limit = 200;      // DPDK 22.11: 256 entries per dict
+constexpr size_t max_token = 64;     // longer tokens are refused, not truncated
+constexpr size_t default_limit = 32; // records per answer of a listing command
+constexpr size_t max_limit = 200;    // DPDK 22.11: 256 entries per dict
+// Sources per /mcfwd/filter page: within 512 array entries, and 256 IPv6 texts
+// (at most 42 bytes each in JSON) stay within the 16 KiB answer.
+constexpr size_t max_source_page = 256;
 constexpr size_t max_listed_macs = 64; // programmed MACs shown (the count is always shown)
 
 // Echoes untrusted text into a message: bounded and printable.
@@ -179,9 +188,12 @@ struct Args {
 // Tokens separated by commas and blanks; key=value tokens are options.
 std::optional<Value> tokenize(std::string_view params, std::span<const std::string_view> allowed,
                               Args& out) {
-    if (params.size() > max_params)
-        return error_value("EINVAL",
-                           "parameters longer than " + std::to_string(max_params) + " bytes");
+    // The transport cannot carry more (gateway.hpp); a caller that bypasses it
+    // (tests, a future transport) meets the same rule.
+    if (params.size() >= max_params_bytes)
+        return error_value("EMSGSIZE", "parameters of " + std::to_string(params.size()) +
+                                           " bytes: over one telemetry read; stage long "
+                                           "source lists");
     size_t i = 0;
     while (i < params.size()) {
         const char c = params[i];
@@ -226,6 +238,24 @@ std::optional<size_t> parse_count(std::string_view s) {
     return v;
 }
 
+// A listing record shows a filter's first max_listed_sources sources and always
+// its source_count: one record with a 65,536-source filter would otherwise pass
+// telemetry's 16 KiB answer at any page size. /mcfwd/filter lists them all.
+constexpr size_t max_listed_sources = 64;
+
+Value sources_value(const SourceSet& s);
+
+void set_listed_sources(Value& record, const SourceSet& s, std::string_view key = "sources") {
+    Value list = Value::list();
+    for (size_t i = 0; i < s.size() && i < max_listed_sources; ++i)
+        list.push(s.as_vector()[i].to_string());
+    record.set(key, std::move(list));
+    if (key == "sources")
+        record.set("source_count", uint64_t(s.size()));
+    else
+        record.set(std::string(key) + "_count", uint64_t(s.size()));
+}
+
 Value sources_value(const SourceSet& s) {
     Value l = Value::list();
     for (const IpAddr& a : s)
@@ -237,7 +267,7 @@ class Executor {
 public:
     Executor(CommandContext& ctx) : ctx_(ctx), engine_(ctx.cp->engine()) {}
 
-    Value run(std::string_view name, std::string_view params);
+    Value run(std::string_view name, std::string_view params, const std::vector<IpAddr>* staged);
 
 private:
     using Port = CommandContext::Port;
@@ -278,11 +308,31 @@ private:
     Value receivers(const Args& a);
     Value stats();
     Value help();
-    Value membership(std::string_view name, const Args& a);
+    Value membership(std::string_view name, const Args& a, const std::vector<IpAddr>* staged);
+    // EPERM for the proxy's internal receivers: their filter is the router state
+    // of a downstream port, kept by the control plane from the hosts' reports; a
+    // change from outside would be undone or, worse, withdraw the hosts' groups
+    // upstream while the router still holds them.
+    std::optional<Value> refuse_internal(membership::ReceiverId r) {
+        const auto port = ctx_.cp->internal_receiver_port(r);
+        if (!port)
+            return std::nullopt;
+        return error_value("EPERM", std::string(engine_.receiver_name(r)) +
+                                        " is internal: the router state of downstream port " +
+                                        port_name(*port) + " (mcfwdctl router)");
+    }
+    Value filter(const Args& a);
     Value close_receiver(const Args& a);
+    // Which port a membership command acts on (docs/TELEMETRY.md "Parameters"):
+    // port=NAME, the only port, or the one port where the receiver has the group
+    // (creating: where it has any group). An error value otherwise.
+    std::optional<Value> resolve_port(std::string_view rname, membership::ReceiverId rid,
+                                      const IpAddr& group, const Args& a, bool creating,
+                                      const Port*& port);
 
     // Paging of listing commands: start=, limit=.
-    std::optional<Value> paging(const Args& a, size_t& start, size_t& limit);
+    std::optional<Value> paging(const Args& a, size_t& start, size_t& limit,
+                                size_t most = max_limit);
     // The listing commands' optional PORT argument: that port, or every port in
     // configuration order; an error value for more arguments or an unknown name.
     std::optional<Value> select_ports(std::string_view cmd, const Args& a,
@@ -318,9 +368,9 @@ std::optional<Value> Executor::select_ports(std::string_view cmd, const Args& a,
     return std::nullopt;
 }
 
-std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limit) {
+std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limit, size_t most) {
     start = 0;
-    limit = default_limit;
+    limit = most == max_limit ? default_limit : most; // a source page: all it may hold
     if (auto s = a.opt("start")) {
         auto v = parse_count(*s);
         if (!v)
@@ -329,15 +379,16 @@ std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limi
     }
     if (auto s = a.opt("limit")) {
         auto v = parse_count(*s);
-        if (!v || *v == 0 || *v > max_limit)
+        if (!v || *v == 0 || *v > most)
             return error_value("EINVAL",
-                               "limit=" + quote(*s) + ": want 1.." + std::to_string(max_limit));
+                               "limit=" + quote(*s) + ": want 1.." + std::to_string(most));
         limit = *v;
     }
     return std::nullopt;
 }
 
-Value Executor::run(std::string_view name, std::string_view params) {
+Value Executor::run(std::string_view name, std::string_view params,
+                    const std::vector<IpAddr>* staged) {
     const CommandInfo* info = find_command(name);
     if (!info)
         return error_value("EINVAL", "unknown command " + quote(name));
@@ -345,11 +396,20 @@ Value Executor::run(std::string_view name, std::string_view params) {
     if (info->mutates && ctx_.read_only)
         return error_value("EPERM", "telemetry is read-only (telemetry.read_only in the "
                                     "configuration)");
+    // The stages live on the telemetry side (gateway.hpp), never here.
+    if (name.substr(0, 6) == "stage_")
+        return error_value("EINVAL", std::string(name) + " is run by the telemetry side");
     static constexpr std::string_view listing_opts[] = {"start", "limit"};
     static constexpr std::string_view port_opt[] = {"port"};
+    static constexpr std::string_view filter_opts[] = {"port", "start", "limit"};
+    static constexpr std::string_view set_filter_opts[] = {"port", "stage", "count"};
     std::span<const std::string_view> allowed;
     if (name == "groups" || name == "receivers" || name == "router")
         allowed = listing_opts;
+    else if (name == "filter")
+        allowed = filter_opts;
+    else if (name == "set_filter")
+        allowed = set_filter_opts;
     else if (info->mutates && name != "close_receiver")
         allowed = port_opt;
     Args a;
@@ -370,7 +430,9 @@ Value Executor::run(std::string_view name, std::string_view params) {
     }
     if (name == "close_receiver")
         return close_receiver(a);
-    return membership(name, a);
+    if (name == "filter")
+        return filter(a);
+    return membership(name, a, staged);
 }
 
 // ---- reading --------------------------------------------------------------------------
@@ -471,7 +533,7 @@ Value Executor::groups(const Args& a) {
         e.set("port", p->name);
         e.set("group", g.to_string());
         e.set("mode", filter::mode_name(pg->filter.mode));
-        e.set("sources", sources_value(pg->filter.sources));
+        set_listed_sources(e, pg->filter.sources);
         e.set("refcount", uint64_t(pg->refcount()));
         e.set("receivers", uint64_t(pg->receivers));
         e.set("unfiltered", uint64_t(pg->unfiltered));
@@ -492,8 +554,8 @@ Value Executor::groups(const Args& a) {
                 host.set("reportable", uint64_t(s->reportable));
                 host.set("pending_reports", uint64_t(s->pending_retransmissions));
                 host.set("mode_retransmissions", uint64_t(s->mode_retransmissions));
-                host.set("pending_allow", sources_value(s->pending_allow));
-                host.set("pending_block", sources_value(s->pending_block));
+                set_listed_sources(host, s->pending_allow, "pending_allow");
+                set_listed_sources(host, s->pending_block, "pending_block");
                 timer(host, "retransmit_ms", s->retransmit_at);
                 timer(host, "query_response_ms", s->group_timer);
                 timer(host, "legacy_report_ms", s->legacy_timer);
@@ -643,6 +705,8 @@ Value Executor::receivers(const Args& a) {
         Value e;
         e.set("name", name);
         e.set("id", uint64_t(rid));
+        // The proxy's own receivers (one per downstream port): shown, never changed.
+        e.set("internal", uint64_t(ctx_.cp->internal_receiver_port(rid).has_value()));
         std::optional<table::OutletId> outlet;
         if (ctx_.outlet_of)
             outlet = ctx_.outlet_of(rid);
@@ -673,7 +737,7 @@ Value Executor::receivers(const Args& a) {
             mv.set("port", port_name(m.port));
             mv.set("group", m.group.to_string());
             mv.set("mode", filter::mode_name(m.filter.mode));
-            mv.set("sources", sources_value(m.filter.sources));
+            set_listed_sources(mv, m.filter.sources);
             mv.set("attached", uint64_t(m.attached));
             mlist.push(std::move(mv));
         }
@@ -729,6 +793,12 @@ Value Executor::help() {
 
 // ---- changing -------------------------------------------------------------------------
 
+// A change's answer shows the filter after it. The source list is shown up to
+// max_answer_sources (a longer list would pass telemetry's 16 KiB answer and turn
+// a done change into an E2BIG answer); source_count is always there, and
+// /mcfwd/filter pages through the rest.
+constexpr size_t max_answer_sources = 64;
+
 Value filter_answer(std::string_view command, std::string_view receiver, std::string_view port,
                     const IpAddr& group, const std::optional<FilterState>& f) {
     Value v;
@@ -737,7 +807,10 @@ Value filter_answer(std::string_view command, std::string_view receiver, std::st
     v.set("port", port);
     v.set("group", group.to_string());
     v.set("mode", f ? filter::mode_name(f->mode) : "none");
-    v.set("sources", f ? sources_value(f->sources) : Value::list());
+    const size_t n = f ? f->sources.size() : 0;
+    v.set("source_count", uint64_t(n));
+    if (n <= max_answer_sources)
+        v.set("sources", f ? sources_value(f->sources) : Value::list());
     return v;
 }
 
@@ -745,13 +818,31 @@ std::optional<IpAddr> parse_addr(std::string_view s) {
     return IpAddr::parse(s);
 }
 
-Value Executor::membership(std::string_view name, const Args& a) {
+Value Executor::membership(std::string_view name, const Args& a,
+                           const std::vector<IpAddr>* staged) {
     const bool one_source =
         name == "join_source" || name == "leave_source" || name == "block" || name == "unblock";
     const bool set_filter = name == "set_filter";
     const std::string usage = std::string(name) + " " + std::string(find_command(name)->usage);
     if (set_filter ? a.pos.size() < 3 : a.pos.size() != (one_source ? 3u : 2u))
         return error_value("EINVAL", "usage: " + usage);
+    const auto stage = a.opt("stage");
+    const auto count = a.opt("count");
+    if (set_filter && (stage || count)) {
+        // A commit of staged sources: the telemetry side resolved stage=ID into
+        // the list and checked count=N against it; checked again here so the one
+        // request that changes the filter is self-contained.
+        if (!stage || !count)
+            return error_value("EINVAL", "stage=ID and count=N go together");
+        if (a.pos.size() > 3)
+            return error_value("EINVAL", "give sources or stage=ID, not both");
+        if (!staged)
+            return error_value("EINVAL", "stage=" + quote(*stage) + " was not resolved");
+        const auto n = parse_count(*count);
+        if (!n || *n != staged->size())
+            return error_value("EINVAL", "count=" + quote(*count) + " but the stage holds " +
+                                             std::to_string(staged->size()) + " sources");
+    }
     const std::string_view rname = a.pos[0];
     // Arguments first (as the engine does), so a bad address is EINVAL even for
     // an unknown receiver.
@@ -792,6 +883,15 @@ Value Executor::membership(std::string_view name, const Args& a) {
                 return *e;
             sources.push_back(*s);
         }
+        if (stage) {
+            // The stage checked each address; the family needs the group.
+            for (const IpAddr& s : *staged)
+                if (s.family() != group->family() || s.is_multicast() || s.is_unspecified())
+                    return error_value("EINVAL", "staged source " + s.to_string() +
+                                                     " is not a unicast source for " +
+                                                     group->to_string());
+            sources = *staged;
+        }
         if (sources.size() > engine_.limits().max_filter_sources)
             return error_value("ENOBUFS", std::to_string(sources.size()) + " sources, limit " +
                                               std::to_string(engine_.limits().max_filter_sources));
@@ -799,34 +899,13 @@ Value Executor::membership(std::string_view name, const Args& a) {
     const auto rid = engine_.find_receiver(rname);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(rname));
+    if (auto e = refuse_internal(*rid))
+        return *e;
 
-    // Which port: port=NAME, the only port, or the one port where the receiver
-    // has this group (for a new membership: where it has any group).
     const Port* port = nullptr;
-    if (auto pn = a.opt("port")) {
-        port = port_by_name(*pn);
-        if (!port)
-            return error_value("ENXIO", "no port named " + quote(*pn));
-    } else if (ctx_.ports.size() == 1) {
-        port = &ctx_.ports[0];
-    } else {
-        std::set<PortId> with_group, with_any;
-        engine_.for_each_membership(*rid, [&](const membership::MembershipView& m) {
-            with_any.insert(m.port);
-            if (m.group == *group)
-                with_group.insert(m.port);
-        });
-        const bool creating = name == "join" || name == "join_source" || set_filter;
-        const std::set<PortId>& pick = with_group.empty() && creating ? with_any : with_group;
-        if (pick.size() == 1)
-            port = port_by_id(*pick.begin());
-        if (!port) {
-            if (pick.empty() && !creating)
-                return error_value("EADDRNOTAVAIL", std::string(rname) + " is not a member of " +
-                                                        group->to_string() + " on any port");
-            return error_value("EINVAL", "which port? give port=NAME");
-        }
-    }
+    const bool creating = name == "join" || name == "join_source" || set_filter;
+    if (auto e = resolve_port(rname, *rid, *group, a, creating, port))
+        return *e;
 
     const std::string where = group->to_string() + " on " + port->name;
     const auto before = engine_.get_filter(*rid, port->id, *group);
@@ -882,12 +961,81 @@ Value Executor::membership(std::string_view name, const Args& a) {
                          after ? std::optional<FilterState>(*after) : std::nullopt);
 }
 
+std::optional<Value> Executor::resolve_port(std::string_view rname, membership::ReceiverId rid,
+                                            const IpAddr& group, const Args& a, bool creating,
+                                            const Port*& port) {
+    port = nullptr;
+    if (auto pn = a.opt("port")) {
+        port = port_by_name(*pn);
+        if (!port)
+            return error_value("ENXIO", "no port named " + quote(*pn));
+        return std::nullopt;
+    }
+    if (ctx_.ports.size() == 1) {
+        port = &ctx_.ports[0];
+        return std::nullopt;
+    }
+    std::set<PortId> with_group, with_any;
+    engine_.for_each_membership(rid, [&](const membership::MembershipView& m) {
+        with_any.insert(m.port);
+        if (m.group == group)
+            with_group.insert(m.port);
+    });
+    const std::set<PortId>& pick = with_group.empty() && creating ? with_any : with_group;
+    if (pick.size() == 1)
+        port = port_by_id(*pick.begin());
+    if (port)
+        return std::nullopt;
+    if (pick.empty() && !creating)
+        return error_value("EADDRNOTAVAIL", std::string(rname) + " is not a member of " +
+                                                group.to_string() + " on any port");
+    return error_value("EINVAL", "which port? give port=NAME");
+}
+
+// One membership's filter with its sources page by page: the listings cap what
+// one answer holds (16 KiB), a filter holds up to 65,536 sources.
+Value Executor::filter(const Args& a) {
+    if (a.pos.size() != 2)
+        return error_value("EINVAL", "usage: filter " + std::string(find_command("filter")->usage));
+    const auto group = parse_addr(a.pos[1]);
+    if (!group || !group->is_multicast())
+        return error_value("EINVAL", quote(a.pos[1]) + " is not a multicast group");
+    size_t start = 0, limit = 0;
+    if (auto e = paging(a, start, limit, max_source_page))
+        return *e;
+    const auto rid = engine_.find_receiver(a.pos[0]);
+    if (!rid)
+        return error_value("ENOENT", "no receiver named " + quote(a.pos[0]));
+    const Port* port = nullptr;
+    if (auto e = resolve_port(a.pos[0], *rid, *group, a, false, port))
+        return *e;
+    const auto f = engine_.get_filter(*rid, port->id, *group);
+    if (!f)
+        return error_value("EADDRNOTAVAIL", std::string(a.pos[0]) + " is not a member of " +
+                                                group->to_string() + " on " + port->name);
+    const auto& all = f->sources.as_vector();
+    Value list = Value::list();
+    for (size_t i = start; i < all.size() && i < start + limit; ++i)
+        list.push(all[i].to_string());
+    Value v = page("sources", std::move(list), all.size(), start, limit);
+    Value out;
+    out.set("receiver", a.pos[0]);
+    out.set("port", port->name);
+    out.set("group", group->to_string());
+    out.set("mode", filter::mode_name(f->mode));
+    for (size_t i = 0; i < v.size(); ++i)
+        out.set(v.keys()[i], v.items()[i]);
+    return out;
+}
+
 Value Executor::close_receiver(const Args& a) {
     if (a.pos.size() != 1)
         return error_value("EINVAL", "usage: close_receiver RECEIVER");
     const auto rid = engine_.find_receiver(a.pos[0]);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(a.pos[0]));
+    if (auto e = refuse_internal(*rid))
+        return *e;
     uint64_t n = 0;
     engine_.for_each_membership(*rid, [&](const membership::MembershipView&) { ++n; });
     const errc e = engine_.close_receiver(*rid);
@@ -913,10 +1061,11 @@ const CommandInfo* find_command(std::string_view name) {
     return nullptr;
 }
 
-Value execute(CommandContext& ctx, std::string_view name, std::string_view params) {
+Value execute(CommandContext& ctx, std::string_view name, std::string_view params,
+              const std::vector<IpAddr>* staged) {
     if (!ctx.cp)
         return error_value("ENXIO", "no control plane");
-    return Executor(ctx).run(name, params);
+    return Executor(ctx).run(name, params, staged);
 }
 
 // ---- Mailbox ---------------------------------------------------------------------------
@@ -924,14 +1073,17 @@ Value execute(CommandContext& ctx, std::string_view name, std::string_view param
 struct Mailbox::Request {
     enum class State : uint8_t { queued, running, done, withdrawn };
     std::string name, params;
+    std::optional<std::vector<IpAddr>> staged;
     State state = State::queued;
     Value answer;
 };
 
-Mailbox::Ticket Mailbox::submit(std::string name, std::string params) {
+Mailbox::Ticket Mailbox::submit(std::string name, std::string params,
+                                std::optional<std::vector<IpAddr>> staged) {
     auto t = std::make_shared<Request>();
     t->name = std::move(name);
     t->params = std::move(params);
+    t->staged = std::move(staged);
     std::lock_guard lock(mutex_);
     if (closed_) {
         t->state = Request::State::done;
@@ -974,7 +1126,7 @@ size_t Mailbox::drain(const Runner& run) {
         }
         Value answer;
         try {
-            answer = run(t->name, t->params);
+            answer = run(t->name, t->params, t->staged ? &*t->staged : nullptr);
         } catch (const std::exception& e) { // bad_alloc: the waiter must still wake
             answer = error_value("ENOMEM", e.what());
         }

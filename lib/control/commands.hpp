@@ -12,7 +12,10 @@
 //
 // Parameter syntax: tokens separated by commas and/or blanks; positional tokens
 // first, then options as key=value (port=NAME). Receivers and ports are named
-// as in the configuration. docs/TELEMETRY.md lists every command.
+// as in the configuration. docs/TELEMETRY.md lists every command. The end
+// marker (";") and the transport's length rule are checked before execute() by
+// the telemetry side (control/gateway.hpp); execute() sees the parameters
+// without the marker.
 //
 // Answer shapes are chosen to fit DPDK 22.11 telemetry: object keys are
 // [A-Za-z0-9_]; strings are short (< 128 bytes); lists hold either scalars or
@@ -133,9 +136,18 @@ struct CommandContext {
     std::function<uint64_t(table::OutletId)> delivered;
 };
 
+/// Longest parameter string execute() takes: what fits one DPDK telemetry read
+/// after the shortest command name (control/gateway.hpp). Longer is EMSGSIZE.
+inline constexpr size_t max_params_bytes = 1023;
+
 /// Runs one command on the control lcore. Never throws for bad input (only
 /// std::bad_alloc); an unknown name is EINVAL.
-Value execute(CommandContext& ctx, std::string_view name, std::string_view params);
+///
+/// staged: the sources of a committed stage (set_filter ... stage=ID count=N),
+/// resolved by the telemetry side (control/gateway.hpp), or null. set_filter with
+/// stage= and no staged list is EINVAL; staged with any other command is ignored.
+Value execute(CommandContext& ctx, std::string_view name, std::string_view params,
+              const std::vector<IpAddr>* staged = nullptr);
 
 /// Telemetry threads -> control lcore. submit() queues a command and returns a
 /// ticket; wait() blocks up to a timeout for the answer. On timeout a request the
@@ -147,10 +159,14 @@ class Mailbox {
 public:
     struct Request;
     using Ticket = std::shared_ptr<Request>;
-    using Runner = std::function<Value(std::string_view name, std::string_view params)>;
+    /// staged: see execute(); null when the request has none.
+    using Runner = std::function<Value(std::string_view name, std::string_view params,
+                                       const std::vector<IpAddr>* staged)>;
 
-    /// Queues (name, params). After close(), answers at once with ESHUTDOWN.
-    Ticket submit(std::string name, std::string params);
+    /// Queues (name, params[, staged sources]). After close(), answers at once
+    /// with ESHUTDOWN.
+    Ticket submit(std::string name, std::string params,
+                  std::optional<std::vector<IpAddr>> staged = std::nullopt);
     /// The answer, or ETIMEDOUT if the control lcore did not take the request in time.
     Value wait(const Ticket& ticket, std::chrono::milliseconds timeout);
     /// Control lcore: runs every queued request with run and wakes its waiter.

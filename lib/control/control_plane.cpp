@@ -166,6 +166,13 @@ std::optional<membership::ReceiverId> ControlPlane::downstream_receiver(PortId p
     return port < ports_.size() && ports_[port] ? ports_[port]->receiver : std::nullopt;
 }
 
+std::optional<PortId> ControlPlane::internal_receiver_port(membership::ReceiverId r) const {
+    for (PortId id = 0; id < ports_.size(); ++id)
+        if (ports_[id] && ports_[id]->receiver == r)
+            return id;
+    return std::nullopt;
+}
+
 bool ControlPlane::idle() const {
     if (hosts_.next_deadline() != time_never)
         return false;

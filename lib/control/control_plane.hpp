@@ -117,6 +117,10 @@ public:
     router::RouterEngine* router(PortId port, addr::Family family) const;
     /// The downstream port's receiver in the membership engine.
     std::optional<membership::ReceiverId> downstream_receiver(PortId port) const;
+    /// The downstream port whose receiver r is (the proxy's internal receivers,
+    /// "downstream:<port>"): its filter is the router state learned from the
+    /// port's hosts, written by this control plane only. nullopt for any other.
+    std::optional<PortId> internal_receiver_port(membership::ReceiverId r) const;
     /// The proxy's upstream port (the first upstream port added).
     std::optional<PortId> upstream() const noexcept { return upstream_; }
 

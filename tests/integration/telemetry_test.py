@@ -179,7 +179,7 @@ def main():
         tel = shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py"
         if os.path.exists(tel):
             r = subprocess.run([sys.executable, tel, "-f", m.prefix],
-                               input="/mcfwd/groups,side\n/mcfwd/block,feed-b 239.1.1.1 10.9.9.9\n",
+                               input="/mcfwd/groups,side\n/mcfwd/block,feed-b 239.1.1.1 10.9.9.9 ;\n",
                                capture_output=True, text=True, timeout=30)
             check("239.1.1.1" in r.stdout and '"ok": "block"' in r.stdout.replace('":"', '": "'),
                   "dpdk-telemetry.py reads groups and blocks a source")
@@ -214,7 +214,7 @@ def main():
         srcs = ",".join("10.1.0.%d" % i for i in range(1, 33))
         ok = 0
         for i in range(1, 61):
-            sock.send(("/mcfwd/set_filter,feed-a 232.3.0.%d include %s port=side"
+            sock.send(("/mcfwd/set_filter,feed-a 232.3.0.%d include %s port=side ;"
                        % (i, srcs)).encode())
             ok += '"ok"' in sock.recv(65536).decode()
         check(ok == 60, "60 filters of 32 sources set over one connection")

@@ -223,5 +223,45 @@ TEST(RouterCommand, RefusesUnknownPortAndBadParameters) {
     EXPECT_FALSE(is_error(rig.run()));
 }
 
+// The proxy's receiver of a downstream port ("downstream:down1") holds the hosts'
+// groups as its filter: every change through telemetry is EPERM and changes
+// nothing, so upstream never loses a group the router still holds.
+TEST(InternalReceiver, EveryMutationIsEpermAndChangesNothing) {
+    RouterRig rig;
+    rig.report(RecordType::mode_is_include, G1, {S1});
+    const Value before_r = execute(rig.ctx, "receivers", "");
+    const Value before_g = execute(rig.ctx, "groups", "");
+    const Value before_router = rig.run();
+    std::vector<IpAddr> staged{S2};
+    const std::pair<const char*, const char*> changes[] = {
+        {"join", "downstream:down1 239.9.9.9 port=uplink"},
+        {"leave", "downstream:down1 232.1.1.1 port=uplink"},
+        {"join_source", "downstream:down1 232.1.1.1 10.0.0.2 port=uplink"},
+        {"leave_source", "downstream:down1 232.1.1.1 10.0.0.1 port=uplink"},
+        {"block", "downstream:down1 239.9.9.9 10.0.0.2 port=uplink"},
+        {"unblock", "downstream:down1 239.9.9.9 10.0.0.2 port=uplink"},
+        {"set_filter", "downstream:down1 232.1.1.1 include port=uplink"},
+        {"set_filter", "downstream:down1 232.1.1.1 include stage=1 count=1 port=uplink"},
+        {"close_receiver", "downstream:down1"},
+    };
+    for (const auto& [name, params] : changes) {
+        const Value v = execute(rig.ctx, name, params, &staged);
+        EXPECT_EQ(err(v), "EPERM") << name << " " << params;
+        EXPECT_NE(str(v, "message").find("internal"), std::string::npos) << v.to_json();
+    }
+    EXPECT_EQ(execute(rig.ctx, "receivers", ""), before_r);
+    EXPECT_EQ(execute(rig.ctx, "groups", "").to_json(), before_g.to_json());
+    EXPECT_EQ(rig.run().to_json(), before_router.to_json());
+}
+
+TEST(InternalReceiver, ListingMarksItInternal) {
+    RouterRig rig;
+    const Value v = execute(rig.ctx, "receivers", "");
+    ASSERT_EQ(v.find("receivers")->size(), 1u);
+    const Value& r = v.find("receivers")->items()[0];
+    EXPECT_EQ(str(r, "name"), "downstream:down1");
+    EXPECT_EQ(num(r, "internal"), 1u);
+}
+
 } // namespace
 } // namespace mcfwd::control
