@@ -21,24 +21,29 @@ namespace mcfwd::dataplane {
 namespace {
 
 /// Frees what a sink did not take and counts it against the outlet.
-void drop_unsent(ForwardContext& ctx, StagedBurst& b, unsigned sent) noexcept {
-    for (unsigned i = sent; i < b.count; ++i)
-        rte_pktmbuf_free(b.pkts[i]);
-    ctx.counters.sink_full += b.count - sent;
+void drop_unsent(ForwardContext& ctx, rte_mbuf** pkts, uint16_t n, unsigned sent) noexcept {
+    for (unsigned i = sent; i < n; ++i)
+        rte_pktmbuf_free(pkts[i]);
+    ctx.counters.sink_full += n - sent;
+}
+
+/// Hands pkts[0..n) to outlet id's sink in one call; what it does not take is
+/// freed and counted (sink_full).
+void deliver(ForwardContext& ctx, table::OutletId id, rte_mbuf** pkts, uint16_t n) noexcept {
+    const Outlet& o = (*ctx.outlets)[id];
+    unsigned sent;
+    if (o.kind == OutletKind::ring)
+        sent = rte_ring_enqueue_burst(o.ring, reinterpret_cast<void* const*>(pkts), n, nullptr);
+    else
+        sent = rte_eth_tx_burst(o.port, o.queue, pkts, n);
+    ctx.counters.delivered[id] += sent;
+    if (unlikely(sent < n))
+        drop_unsent(ctx, pkts, n, sent);
 }
 
 void flush_outlet(ForwardContext& ctx, table::OutletId id) noexcept {
     StagedBurst& b = ctx.staged[id];
-    const Outlet& o = (*ctx.outlets)[id];
-    unsigned sent;
-    if (o.kind == OutletKind::ring)
-        sent = rte_ring_enqueue_burst(o.ring, reinterpret_cast<void* const*>(b.pkts.data()),
-                                      b.count, nullptr);
-    else
-        sent = rte_eth_tx_burst(o.port, o.queue, b.pkts.data(), b.count);
-    ctx.counters.delivered[id] += sent;
-    if (unlikely(sent < b.count))
-        drop_unsent(ctx, b, sent);
+    deliver(ctx, id, b.pkts.data(), b.count);
     b.count = 0;
     ctx.staged_mask &= ~(uint64_t{1} << id);
 }
@@ -128,7 +133,7 @@ rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
     return h;
 }
 
-/// fan_out() for an lcore with routed outlets: the routed copies first (each
+/// The fan-out of an lcore with routed outlets: the routed copies first (each
 /// takes its own reference through its indirect mbuf), then one reference per
 /// receiver outlet, the RX reference being the last one handed out or freed.
 [[gnu::noinline]] void fan_out_routed(ForwardContext& ctx, uint64_t accept, rte_mbuf* m,
@@ -167,29 +172,22 @@ rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
         stage(ctx, plain[i], m);
 }
 
-/// Hands m to every outlet whose bit (= its id) is set in accept (non-zero).
-inline void fan_out(ForwardContext& ctx, uint64_t accept, rte_mbuf* m,
-                    const pktparse::Meta& p) noexcept {
-    ++ctx.counters.forwarded;
-    if (unlikely(ctx.outlets->routed_mask() != 0)) {
-        fan_out_routed(ctx, accept, m, p);
-        return;
-    }
-    const unsigned n = unsigned(__builtin_popcountll(accept));
-    // One reference per outlet, taken before any outlet can free one. The RX'd
-    // mbuf has refcount 1 and is ours alone, so DPDK sets it without an atomic.
-    if (n > 1)
+/// Takes one reference of m per outlet in accept that this lcore has, before
+/// any outlet can free one (the RX'd mbuf has refcount 1 and is ours alone, so
+/// DPDK sets it without an atomic). Returns those outlets; 0: m was freed.
+inline uint64_t take_references(ForwardContext& ctx, uint64_t accept, uint64_t known,
+                                rte_mbuf* m) noexcept {
+    if (unlikely(accept & ~known))
+        ctx.counters.unknown_outlet += unsigned(__builtin_popcountll(accept & ~known));
+    const uint64_t to = accept & known;
+    const unsigned n = unsigned(__builtin_popcountll(to));
+    if (likely(n == 1))
+        return to;
+    if (n == 0)
+        rte_pktmbuf_free(m);
+    else
         rte_mbuf_refcnt_update(m, int16_t(n - 1));
-    const size_t outlet_count = ctx.outlets->size();
-    for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
-        const auto id = table::OutletId(__builtin_ctzll(bits));
-        if (unlikely(id >= outlet_count)) {
-            ++ctx.counters.unknown_outlet;
-            rte_pktmbuf_free(m); // this outlet's reference
-            continue;
-        }
-        stage(ctx, id, m);
-    }
+    return to;
 }
 
 /// The queue's token bucket (RxQueue::punt_rate): true if one more punt fits.
@@ -270,9 +268,15 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
         probes[i] = likely(!meta[i].v6()) ? table->probe_v4(hash[i]) : table->probe_v6(hash[i]);
     }
 
+    const size_t outlet_count = ctx.outlets->size();
+    const uint64_t known = outlet_count >= 64 ? ~uint64_t{0} : (uint64_t{1} << outlet_count) - 1;
+    const bool routed = ctx.outlets->routed_mask() != 0;
+    uint64_t to[burst_size]; // the receiver outlets packet i goes to
+    uint64_t any = 0;
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const pktparse::Meta& p = meta[i];
+        to[i] = 0;
         if (unlikely((parsed >> i & 1) == 0)) {
             if (m->nb_segs != 1)
                 ++ctx.counters.multi_segment;
@@ -311,8 +315,29 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
             rte_pktmbuf_free(m);
             continue;
         }
-        // 6. Fan out: zero copy to receivers, a private header per routed outlet.
-        fan_out(ctx, accept, m, p);
+        // 6. Fan out: zero copy to receivers (a reference each, sent per outlet
+        //    below), a private header per routed outlet.
+        ++ctx.counters.forwarded;
+        if (unlikely(routed)) {
+            fan_out_routed(ctx, accept, m, p);
+            continue;
+        }
+        to[i] = take_references(ctx, accept, known, m);
+        any |= to[i];
+    }
+
+    // 7. TX: per receiver outlet, its packets of the burst in one call. Gathering
+    //    per outlet keeps the counts in registers; staging copy by copy cost a
+    //    store-to-load chain on each outlet's count (issue 11's profile).
+    for (uint64_t bits = any; bits != 0; bits &= bits - 1) {
+        const auto id = table::OutletId(__builtin_ctzll(bits));
+        rte_mbuf* out[burst_size];
+        uint16_t k = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            out[k] = pkts[i];
+            k += uint16_t(to[i] >> id & 1);
+        }
+        deliver(ctx, id, out, k);
     }
 }
 
@@ -337,7 +362,7 @@ void flush(ForwardContext& ctx) noexcept {
 void poll_once(ForwardContext& ctx) noexcept {
     for (size_t i = 0; i < ctx.rx_count; ++i)
         poll_queue(ctx, ctx.rx[i]);
-    // 7. TX what is staged.
+    // 8. TX what is staged (routed copies and the receivers of their lcore).
     flush(ctx);
     // No table pointer is held past this point.
     if (ctx.qsbr != nullptr)

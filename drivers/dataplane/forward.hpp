@@ -1,5 +1,9 @@
 // mcfwd::dataplane — the forwarding lcore's whole job, in one place:
 //     RX burst -> parse -> look up (port, group) -> filter (source) -> fan out -> TX
+// The lookup runs in stages over the burst so that its cache misses overlap:
+// parse writes each packet's metadata in place and prefetches its index line;
+// the index is probed and the entry's lines prefetched; then each packet is
+// checked, filtered and fanned out (port_table.hpp).
 // poll_once() in forward.cpp reads top to bottom in that order.
 //
 // Zero copy. A frame accepted by n receiver outlets (ring sinks and plain TX
@@ -38,12 +42,14 @@
 // chained mbuf is dropped and counted (multi_segment) rather than parsed from a
 // partial view.
 //
-// Staging. Copies for each outlet are gathered in a per-outlet burst array and
-// flushed when it fills and at the end of every poll_once(): one
-// rte_ring_enqueue_burst or rte_eth_tx_burst per outlet per poll instead of one
-// per packet (a multi-producer ring costs one compare-and-swap on its head per
-// enqueue call). What a sink does not take is freed and counted (sink_full). IGMP
-// and MLD are rare: they are enqueued to the punt ring one by one.
+// Sending. Receiver copies are sent per RX burst: the burst's packets for each
+// receiver outlet are gathered and handed over in one rte_ring_enqueue_burst or
+// rte_eth_tx_burst (a multi-producer ring costs one compare-and-swap on its head
+// per enqueue call). On an lcore with routed outlets, copies are staged per
+// outlet instead, and flushed when an outlet's array fills and at the end of
+// every poll_once(). What a sink does not take is freed and counted
+// (sink_full). IGMP and MLD are rare: they are enqueued to the punt ring one by
+// one.
 //
 // RCU. Table pointers (PortTable entries) are held only inside poll_once();
 // at its end the lcore reports a quiescent state: rte_rcu_qsbr_quiescent(qsbr,
