@@ -7,7 +7,7 @@
 #   scripts/bench.sh scale         issue 11's comparison: testpmd, ipv4_multicast,
 #                                  l3fwd -E and mcfwd, IPv4 and IPv6, 15 to 1M
 #                                  groups, --no-huge and hugepages (see scale();
-#                                  REPS=3 takes about an hour; PERF=1 profiles)
+#                                  REPS=3 takes ~35 min; PERF=1 profiles)
 #   scripts/bench.sh plot          docs/benchmarks.png from the last JSON results
 # Extra Google Benchmark flags can be given in BENCH_ARGS, e.g.
 #   BENCH_ARGS=--benchmark_filter=JoinLeave scripts/bench.sh membership
@@ -219,11 +219,12 @@ EOF
 # PERF=1: in the last round, perf record -g (cpu-clock) on the forwarding thread
 # of every mcfwd and l3fwd scale run over the window, the top symbols and the
 # hottest function's annotation to $work/perf/<run>.txt.
-# Time: one round is 17 runs of WINDOW (8) + 2 s warm-up + start-up; start-up is
-# what dominates: mcfwd loads 1M static joins from YAML in minutes (see
-# docs/PERFORMANCE.md), l3fwd 1M rules in ~20 s. The first run also generates the
-# captures and configurations (~5 min, kept in $work/scale until the generator
-# changes). Measured on this 2-core VM: see the end of the output ("took").
+# Time: one round is 17 runs of WINDOW (8) + 2 s warm-up + start-up, ~11 min here;
+# start-up dominates: mcfwd takes ~1 min per 1M-group run to load its 1M static
+# joins (4 such runs a round; before the one-pass YAML reader 70-100 s), l3fwd
+# ~5 s for 1M rules. REPS=3 took 33 min on this 2-core VM at load 6 (the output
+# ends with "took"); the first run also generates the captures and
+# configurations (~4 min, kept in $work/scale until the generator changes).
 # ---------------------------------------------------------------------------
 scale() {
   local reps=${REPS:-3} window=${WINDOW:-8} pw="$root/$work/scale"
