@@ -4,6 +4,10 @@
 #   scripts/bench.sh membership    only bench_membership (names: tests/bench/bench_*)
 #   scripts/bench.sh pipeline      the application against dpdk-testpmd and
 #                                  examples/ipv4_multicast (see pipeline() below)
+#   scripts/bench.sh scale         issue 11's comparison: testpmd, ipv4_multicast,
+#                                  l3fwd -E and mcfwd, IPv4 and IPv6, 15 to 1M
+#                                  groups, --no-huge and hugepages (see scale();
+#                                  REPS=3 takes ~35 min; PERF=1 profiles)
 #   scripts/bench.sh plot          docs/benchmarks.png from the last JSON results
 # Extra Google Benchmark flags can be given in BENCH_ARGS, e.g.
 #   BENCH_ARGS=--benchmark_filter=JoinLeave scripts/bench.sh membership
@@ -33,6 +37,46 @@ header() {
   echo "== $1 ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 
+# DPDK's examples, built from Debian's dpdk-doc copy under $work (never committed).
+# ipv4_multicast: one change: the example asks for the MULTI_SEGS TX offload,
+# which net_null does not advertise (it frees chained mbufs all the same), so
+# rte_eth_dev_configure would refuse the port.
+build_ipv4mc() {
+  local ex="$work/ipv4_multicast"
+  if [ ! -x "$ex/build/ipv4_multicast" ]; then
+    rm -rf "$ex" && cp -r /usr/share/dpdk/examples/ipv4_multicast "$ex"
+    sed -i 's/\.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS,/.offloads = 0,/' "$ex/main.c"
+    grep -q 'RTE_ETH_TX_OFFLOAD_MULTI_SEGS' "$ex/main.c" && { echo "bench.sh: patch failed" >&2; exit 2; }
+    make -C "$ex" -j2 >/dev/null
+  fi
+}
+
+# l3fwd (-E: exact match, rte_hash of 4M entries, 5-tuple keys read from the
+# --rule_ipv4/--rule_ipv6 files by 22.11's em_route_parse.c; a miss goes back out
+# of the port it came in on). Its Makefile includes ../common, so that is copied
+# beside it. Three changes, each checked:
+#  - RTE_ETH_RX_OFFLOAD_CHECKSUM out of port_conf: net_pcap does not offer it and
+#    rte_eth_dev_configure refuses the port;
+#  - the mbuf pool's minimum 8192 -> 65535: net_pcap's infinite_rx holds every
+#    frame of the capture in an mbuf (32k), plus the rings;
+#  - the per-rule "EM: Adding route" printf off: 1M lines of log per start.
+build_l3fwd() {
+  local ex="$work/l3fwd"
+  if [ ! -x "$ex/build/l3fwd" ]; then
+    rm -rf "$ex" "$work/common"
+    cp -r /usr/share/dpdk/examples/l3fwd "$ex"
+    cp -r /usr/share/dpdk/examples/common "$work/common"
+    sed -i 's/\.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,/.offloads = 0,/;
+            s/(unsigned)8192)/(unsigned)65535)/' "$ex/main.c"
+    sed -i 's/^\(\s*\)printf("EM: Adding route/\1if (0) printf("EM: Adding route/' "$ex/l3fwd_em.c"
+    if grep -q 'RTE_ETH_RX_OFFLOAD_CHECKSUM,' "$ex/main.c" || ! grep -q '(unsigned)65535)' "$ex/main.c" ||
+       [ "$(grep -c 'if (0) printf("EM: Adding route' "$ex/l3fwd_em.c")" -ne 2 ]; then
+      echo "bench.sh: l3fwd patch failed" >&2; exit 2
+    fi
+    make -C "$ex" -j2 >/dev/null
+  fi
+}
+
 # ---------------------------------------------------------------------------
 # The pipeline: one forwarding core, net_pcap (infinite_rx=1) in, net_null out.
 # Every application's input rate is read from its RX port's rte_eth_stats through
@@ -53,16 +97,8 @@ pipeline() {
   ninja -C "$bdir" -j2 app/mcfwd >/dev/null
   local mcfwd="$root/$bdir/app/mcfwd"
 
-  # DPDK's example, built from Debian's dpdk-doc copy. One change: the example asks
-  # for the MULTI_SEGS TX offload, which net_null does not advertise (it frees
-  # chained mbufs all the same), so rte_eth_dev_configure would refuse the port.
+  build_ipv4mc
   local ex="$work/ipv4_multicast"
-  if [ ! -x "$ex/build/ipv4_multicast" ]; then
-    rm -rf "$ex" && cp -r /usr/share/dpdk/examples/ipv4_multicast "$ex"
-    sed -i 's/\.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS,/.offloads = 0,/' "$ex/main.c"
-    grep -q 'RTE_ETH_TX_OFFLOAD_MULTI_SEGS' "$ex/main.c" && { echo "bench.sh: patch failed" >&2; exit 2; }
-    make -C "$ex" -j2 >/dev/null
-  fi
 
   # Traffic and configurations (regenerated when the generator changes).
   local gen="scripts/gen_bench_traffic.py"
@@ -156,6 +192,221 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# Scale (issue 11): mcfwd against DPDK's own forwarders on the same captures, in
+# one run, --no-huge and hugepages, REPS interleaved rounds (default 3); ratios are
+# taken within a round, then their median printed. Same harness as pipeline: one
+# forwarding core (lcore 1), net_pcap infinite_rx in, net_null out, input rates
+# from /ethdev/stats (scripts/bench_pipeline.py).
+#   testpmd-15, ipv4mc-15, mcfwd-15   as in pipeline (ipv4_multicast's 15 groups)
+#   mcfwd-v6-15                       the same table in IPv6 (ff0e::101.., any source)
+#   testpmd-100k                      io forwarding of the 100k x 8 capture
+#   l3fwd-100k-s8                     examples/l3fwd -E, one 5-tuple rule per (S,G):
+#                                     800k rules, every packet a hit on port 1
+#   mcfwd-100k-s8                     100k groups x INCLUDE {8 sources}, random (S,G)
+#   mcfwd-v6-100k-s8                  its IPv6 version (ff3e::/96, 2001:db8::/32)
+#   l3fwd-1M                          1M rules, (group i, its one source)
+#   mcfwd-1M-s1 / mcfwd-1M-s0         1M groups x INCLUDE {that source} / any source,
+#                                     on the capture l3fwd-1M reads
+#   ...-huge                          the scale runs again on hugepages
+# Every capture is PACKETS (32768) frames: a 1M-group run touches ~32k random
+# groups of the table per pass of the capture.
+# Hugepages: mounts hugetlbfs on /dev/hugepages if nothing is mounted there,
+# reserves HUGEPAGES 2 MiB pages (default 512: l3fwd -E takes ~340 for its two
+# 4M-entry hash tables and the pool, mcfwd ~110 for its pool; its tables are on
+# the heap today), and gives back both on exit. Each application gets a
+# --file-prefix and -m of its own and --huge-unlink, so pages come back when it
+# ends, however it ends. HUGE=0 skips the hugepage runs (not root, or no pages).
+# PERF=1: in the last round, perf record -g (cpu-clock) on the forwarding thread
+# of every mcfwd and l3fwd scale run over the window, the top symbols and the
+# hottest function's annotation to $work/perf/<run>.txt.
+# Time: one round is 17 runs of WINDOW (8) + 2 s warm-up + start-up, ~11 min here;
+# start-up dominates: mcfwd takes ~1 min per 1M-group run to load its 1M static
+# joins (4 such runs a round; before the one-pass YAML reader 70-100 s), l3fwd
+# ~5 s for 1M rules. REPS=3 took 33 min on this 2-core VM at load 6 (the output
+# ends with "took"); the first run also generates the captures and
+# configurations (~4 min, kept in $work/scale until the generator changes).
+# ---------------------------------------------------------------------------
+scale() {
+  local reps=${REPS:-3} window=${WINDOW:-8} pw="$root/$work/scale"
+  local packets=${PACKETS:-32768} t_start=$SECONDS
+  mkdir -p "$pw" "$work/perf"
+  ninja -C "$bdir" -j2 app/mcfwd >/dev/null
+  local mcfwd="$root/$bdir/app/mcfwd"
+  build_ipv4mc
+  build_l3fwd
+  local ipv4mc="$root/$work/ipv4_multicast/build/ipv4_multicast" l3fwd="$root/$work/l3fwd/build/l3fwd"
+
+  local gen="scripts/gen_bench_traffic.py"
+  gen_once() { # OUT ARGS...: runs the generator unless OUT is newer than it
+    local out=$1; shift
+    [ "$out" -nt "$gen" ] || { echo "generating $out" >&2; $py "$gen" "$@"; }
+  }
+  gen_once "$pw/m15-example.pcap" mcast15 --packets 4096 --pcap "$pw/m15-example.pcap" \
+    --config "$pw/m15-example.yaml" --file-prefix unused
+  gen_once "$pw/mcfwd-15.yaml" mcast15 --packets 4096 --group-base 239.0.0.101 \
+    --pcap "$pw/m15.pcap" --config "$pw/mcfwd-15.yaml" --file-prefix mcfwd-scale-15
+  gen_once "$pw/mcfwd-v6-15.yaml" mcast15 --family 6 --packets 4096 \
+    --pcap "$pw/m15-v6.pcap" --config "$pw/mcfwd-v6-15.yaml" --file-prefix mcfwd-scale-v6-15
+  gen_once "$pw/mcfwd-100k-s8.yaml" scale --groups 100000 --sources 8 --packets "$packets" \
+    --pcap "$pw/g100k-s8.pcap" --config "$pw/mcfwd-100k-s8.yaml" \
+    --huge-config "$pw/mcfwd-100k-s8-huge.yaml" --file-prefix mcfwd-scale-100k-s8 \
+    --rules "$pw/l3fwd-100k-s8.rules" --rules6 "$pw/l3fwd-100k-s8.rules6"
+  gen_once "$pw/mcfwd-v6-100k-s8.yaml" scale --family 6 --groups 100000 --sources 8 \
+    --packets "$packets" --pcap "$pw/g100k-s8-v6.pcap" --config "$pw/mcfwd-v6-100k-s8.yaml" \
+    --huge-config "$pw/mcfwd-v6-100k-s8-huge.yaml" --file-prefix mcfwd-scale-v6-100k-s8
+  # 1M groups, one sender each: the any-source capture is the INCLUDE one (same
+  # seed, same frames), so l3fwd-1M's rules are the keys of both.
+  gen_once "$pw/mcfwd-1M-s1.yaml" scale --groups 1000000 --sources 1 --senders 1 \
+    --packets "$packets" --pcap "$pw/g1M.pcap" --config "$pw/mcfwd-1M-s1.yaml" \
+    --huge-config "$pw/mcfwd-1M-s1-huge.yaml" --file-prefix mcfwd-scale-1M-s1 \
+    --rules "$pw/l3fwd-1M.rules" --rules6 "$pw/l3fwd-1M.rules6"
+  gen_once "$pw/mcfwd-1M-s0.yaml" scale --groups 1000000 --sources 0 --senders 1 \
+    --packets "$packets" --pcap "$pw/g1M-s0.pcap" --config "$pw/mcfwd-1M-s0.yaml" \
+    --huge-config "$pw/mcfwd-1M-s0-huge.yaml" --file-prefix mcfwd-scale-1M-s0
+  cmp -s "$pw/g1M.pcap" "$pw/g1M-s0.pcap" || { echo "bench.sh: the 1M captures differ" >&2; exit 2; }
+
+  # Hugepages, put back as they were on exit.
+  local huge=${HUGE:-1} pages=${HUGEPAGES:-512}
+  local nr=/proc/sys/vm/nr_hugepages
+  huge_old=$(cat $nr) huge_mounted=0
+  if [ "$huge" = 1 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "bench.sh: not root: no hugepage runs" >&2; huge=0
+    else
+      trap huge_restore EXIT
+      if ! mountpoint -q /dev/hugepages; then
+        mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages && huge_mounted=1
+      fi
+      [ "$huge_old" -ge "$pages" ] || echo "$pages" >$nr
+      if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -lt "$pages" ]; then
+        echo "bench.sh: only $(awk '/HugePages_Free/ {print $2}' /proc/meminfo) free hugepages" \
+             "of $pages: no hugepage runs" >&2
+        huge=0
+      fi
+    fi
+  fi
+
+  local nohuge=(--no-huge --no-pci -m 1024 --log-level=lib.eal:warning)
+  local onhuge=(--no-pci -m 768 --huge-unlink --log-level=lib.eal:warning)
+  local results="$root/$work/json/scale.jsonl" perf_round=0
+  : >"$results"
+  measure() { # NAME PREFIX RX_PORT [bench_pipeline options --] COMMAND...
+    local name=$1 prefix=$2 port=$3; shift 3
+    local opts=()
+    while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+    shift
+    $py scripts/bench_pipeline.py --name "$name" --prefix "$prefix" --port "$port" \
+      --window "$window" --log "$pw/$name.log" "${opts[@]}" -- "${prio[@]}" "$@" \
+      | tee -a "$results" || true
+    rm -f /dev/hugepages/"$prefix"map_* 2>/dev/null || true
+  }
+  perf_opt() { # RUN: the --perf option in the round that profiles
+    [ "$perf_round" = 1 ] && echo "--perf=$root/$work/perf/$1.txt" || true
+  }
+  mcfwd_run() { # NAME CONFIG
+    measure "$1" "$(sed -n 's/.*--file-prefix=\([^"]*\)".*/\1/p' "$2")" 0 $(perf_opt "$1") -- \
+      "$mcfwd" --config "$2" --duration 900
+    grep -q "data path: rx_packets=\([0-9]*\) forwarded=\1\$" "$pw/$1.log" ||
+      echo "bench.sh: $1 did not forward every packet: $(grep 'data path' "$pw/$1.log")" >&2
+  }
+  l3fwd_run() { # NAME PCAP RULES_PREFIX EAL...: rules in RULES_PREFIX.rules and .rules6
+    local name=$1 pcap=$2 rules=$3; shift 3
+    measure "$name" "bench-$name" 0 --tx-port 1 $(perf_opt "$name") -- "$l3fwd" -l 1 "$@" \
+      --file-prefix="bench-$name" --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
+      --vdev net_null0,no-rx=1 -- -p 0x3 -E --parse-ptype --config "(0,0,1)" \
+      --rule_ipv4 "$rules.rules" --rule_ipv6 "$rules.rules6"
+  }
+  header "scale ($reps rounds, window ${window} s, hugepages: $([ "$huge" = 1 ] && echo "$pages" || echo no))"
+  local r h
+  for r in $(seq "$reps"); do
+    echo "-- round $r of $reps"
+    [ "${PERF:-0}" = 1 ] && [ "$r" = "$reps" ] && perf_round=1
+    measure testpmd-15 bench-testpmd 0 -- dpdk-testpmd -l 0,1 "${nohuge[@]}" \
+      --file-prefix=bench-testpmd --vdev "net_pcap0,rx_pcap=$pw/m15-example.pcap,infinite_rx=1" \
+      --vdev net_null0,no-rx=1 -- --forward-mode=io --nb-cores=1 --auto-start --stats-period 100000
+    measure ipv4mc-15 bench-ipv4mc 4 -- "$ipv4mc" -l 1 "${nohuge[@]}" \
+      --file-prefix=bench-ipv4mc --vdev net_null0,no-rx=1 --vdev net_null1,no-rx=1 \
+      --vdev net_null2,no-rx=1 --vdev net_null3,no-rx=1 \
+      --vdev "net_pcap0,rx_pcap=$pw/m15-example.pcap,infinite_rx=1" -- -p 0x1f -q 5
+    mcfwd_run mcfwd-15 "$pw/mcfwd-15.yaml"
+    mcfwd_run mcfwd-v6-15 "$pw/mcfwd-v6-15.yaml"
+    measure testpmd-100k bench-testpmd 0 -- dpdk-testpmd -l 0,1 "${nohuge[@]}" \
+      --file-prefix=bench-testpmd --vdev "net_pcap0,rx_pcap=$pw/g100k-s8.pcap,infinite_rx=1" \
+      --vdev net_null0,no-rx=1 -- --forward-mode=io --nb-cores=1 --auto-start --stats-period 100000
+    for h in "" -huge; do
+      if [ -n "$h" ] && [ "$huge" != 1 ]; then continue; fi
+      local eal=("${nohuge[@]}")
+      [ -z "$h" ] || eal=("${onhuge[@]}")
+      l3fwd_run "l3fwd-100k-s8$h" "$pw/g100k-s8.pcap" "$pw/l3fwd-100k-s8" "${eal[@]}"
+      mcfwd_run "mcfwd-100k-s8$h" "$pw/mcfwd-100k-s8$h.yaml"
+      mcfwd_run "mcfwd-v6-100k-s8$h" "$pw/mcfwd-v6-100k-s8$h.yaml"
+      l3fwd_run "l3fwd-1M$h" "$pw/g1M.pcap" "$pw/l3fwd-1M" "${eal[@]}"
+      mcfwd_run "mcfwd-1M-s1$h" "$pw/mcfwd-1M-s1$h.yaml"
+      mcfwd_run "mcfwd-1M-s0$h" "$pw/mcfwd-1M-s0$h.yaml"
+    done
+  done
+  $py - "$results" <<'EOF'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+names = list(dict.fromkeys(r["name"] for r in runs))
+def col(name, key):  # one value per round (None: failed)
+    return [r.get(key) for r in runs if r["name"] == name]
+def med(xs):
+    xs = [x for x in xs if x]
+    return statistics.median(xs) if xs else None
+def fmt(x):
+    return "%.2f" % x if x else "-"
+def ratio(a, b, key):  # within each round, then the median over rounds
+    xs = [x / y for x, y in zip(col(a, key), col(b, key)) if x and y]
+    return statistics.median(xs) if xs else None
+print("| run | Mpps, median second (per round) | Mpps, best second (per round) | startup s (max) |")
+print("|---|---:|---:|---:|")
+for n in names:
+    print("| %s | %s (%s) | %s (%s) | %s |" % (
+        n, fmt(med(col(n, "mpps"))), ", ".join(fmt(x) for x in col(n, "mpps")),
+        fmt(med(col(n, "best"))), ", ".join(fmt(x) for x in col(n, "best")),
+        fmt(max([x for x in col(n, "startup_s") if x] or [0]))))
+print()
+print("l3fwd -E hits (over each window: packets sent on the net_null port / received;")
+print("a miss would go back out of the capture port):")
+for n in names:
+    if n.startswith("l3fwd"):
+        print("  %s: tx/rx %s, sent back %s" % (n, ", ".join(str(x) for x in col(n, "tx_ratio")),
+                                               ", ".join(str(x) for x in col(n, "sent_back"))))
+print()
+print("| ratio (median of the rounds' ratios) | median seconds | best seconds | issue 11 target |")
+print("|---|---:|---:|---:|")
+pairs = [("mcfwd-100k-s8-huge", "l3fwd-100k-s8-huge", ">= 1.5"),
+         ("mcfwd-100k-s8", "l3fwd-100k-s8", ">= 1.0"),
+         ("mcfwd-1M-s1-huge", "l3fwd-1M-huge", ">= 1.2"),
+         ("mcfwd-1M-s1", "l3fwd-1M", ">= 1.2"),
+         ("mcfwd-1M-s0-huge", "l3fwd-1M-huge", ">= 1.2"),
+         ("mcfwd-1M-s0", "l3fwd-1M", ">= 1.2"),
+         ("mcfwd-15", "ipv4mc-15", ">= 4"),
+         ("mcfwd-15", "testpmd-15", ">= 0.5"),
+         ("mcfwd-v6-100k-s8", "mcfwd-100k-s8", ">= 0.77 (1/1.3)"),
+         ("mcfwd-v6-100k-s8-huge", "mcfwd-100k-s8-huge", ">= 0.77 (1/1.3)"),
+         ("mcfwd-v6-15", "mcfwd-15", ">= 0.77 (1/1.3)"),
+         ("mcfwd-100k-s8-huge", "mcfwd-100k-s8", "(hugepages' gain)"),
+         ("l3fwd-100k-s8-huge", "l3fwd-100k-s8", "(hugepages' gain)"),
+         ("l3fwd-100k-s8", "testpmd-100k", "(share of io)"),
+         ("mcfwd-100k-s8", "testpmd-100k", "(share of io)")]
+for a, b, t in pairs:
+    if a in names and b in names:
+        print("| %s / %s | %s | %s | %s |" % (a, b, fmt(ratio(a, b, "mpps")),
+                                            fmt(ratio(a, b, "best")), t))
+EOF
+  echo "JSON lines: $results; logs: $pw/*.log$([ "${PERF:-0}" = 1 ] && echo "; profiles: $work/perf/*.txt")"
+  echo "took $(( (SECONDS - t_start) / 60 )) min $(( (SECONDS - t_start) % 60 )) s"
+}
+
+huge_restore() { # the EXIT trap of scale: hugepage count and mount as they were
+  echo "${huge_old:-0}" >/proc/sys/vm/nr_hugepages
+  [ "${huge_mounted:-0}" = 1 ] && umount /dev/hugepages
+  true
+}
+
+# ---------------------------------------------------------------------------
 # Egress: what one more outlet costs, receiver (a reference to the same mbuf)
 # against downstream port (a routed copy), k = 1, 2, 4 outlets on a 15-group
 # table (scripts/gen_egress_bench.py says how). Interleaved rounds; the ratio
@@ -209,6 +460,7 @@ fi
 for n in "${names[@]}"; do
   case "$n" in
     pipeline) pipeline; continue ;;
+    scale) scale; continue ;;
     egress) egress; continue ;;
     plot) plot; continue ;;
   esac

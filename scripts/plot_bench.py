@@ -2,9 +2,11 @@
 """Plots the benchmark results kept by scripts/bench.sh into one PNG.
 
 Usage: plot_bench.py JSON_DIR OUT.png
-Reads JSON_DIR/pipeline.jsonl (bench.sh pipeline), table.json and
-join_latency.json (Google Benchmark output of bench.sh table / join_latency,
-median aggregates); a missing file leaves its panel empty with a note.
+Reads JSON_DIR/pipeline.jsonl (bench.sh pipeline), scale.jsonl (bench.sh scale:
+mcfwd against testpmd, ipv4_multicast and l3fwd -E, --no-huge and hugepages),
+table.json and join_latency.json (Google Benchmark output of bench.sh table /
+join_latency, median aggregates); a missing file leaves its panel empty with a
+note.
 Needs python3-matplotlib (Debian); run with /usr/bin/python3.
 """
 import json
@@ -33,10 +35,8 @@ def missing(ax, what):
     ax.text(0.5, 0.5, "no %s results" % what, ha="center", va="center", transform=ax.transAxes)
 
 
-def pipeline_panel(ax, path):
-    ax.set_title("Pipeline: input rate, one forwarding core\n(net_pcap infinite_rx -> net_null)")
-    if not os.path.exists(path):
-        return missing(ax, "pipeline")
+def rates(path):
+    """{run name: [Mpps of each round]} from a bench_pipeline.py JSON-lines file."""
     by = {}
     with open(path) as f:
         for line in f:
@@ -44,16 +44,53 @@ def pipeline_panel(ax, path):
                 r = json.loads(line)
                 if r.get("mpps"):
                     by.setdefault(r["name"], []).append(r["mpps"])
-    names = list(by)
+    return by
+
+
+def color_of(name):
+    return ("tab:gray" if name.startswith("testpmd") else
+            "tab:orange" if name.startswith("ipv4mc") else
+            "tab:green" if name.startswith("l3fwd") else
+            "tab:cyan" if "-v6-" in name else "tab:blue")
+
+
+def rate_bars(ax, by, names):
     med = [statistics.median(by[n]) for n in names]
     lo = [m - min(by[n]) for n, m in zip(names, med)]
     hi = [max(by[n]) - m for n, m in zip(names, med)]
-    colors = ["tab:gray" if n.startswith("testpmd") else
-              "tab:orange" if n.startswith("ipv4mc") else "tab:blue" for n in names]
-    ax.bar(range(len(names)), med, yerr=[lo, hi], color=colors, capsize=3)
+    bars = ax.bar(range(len(names)), med, yerr=[lo, hi], color=[color_of(n) for n in names],
+                  capsize=3)
+    for b, n in zip(bars, names):
+        if n.endswith("-huge"):
+            b.set_hatch("//")
+    return med
+
+
+def pipeline_panel(ax, path):
+    ax.set_title("Pipeline: input rate, one forwarding core\n(net_pcap infinite_rx -> net_null)")
+    if not os.path.exists(path):
+        return missing(ax, "pipeline")
+    by = rates(path)
+    names = list(by)
+    med = rate_bars(ax, by, names)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("Mpps (median of rounds; bars: min-max)")
+    for i, m in enumerate(med):
+        ax.text(i, m, "%.1f" % m, ha="center", va="bottom", fontsize=7)
+
+
+def scale_panel(ax, path):
+    ax.set_title("Scale (issue 11): mcfwd (blue, IPv6 cyan) against testpmd io (gray), "
+                 "ipv4_multicast (orange), l3fwd -E (green); hatched: hugepages")
+    if not os.path.exists(path):
+        return missing(ax, "scale")
+    by = rates(path)
+    names = list(by)
+    med = rate_bars(ax, by, names)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
+    ax.set_ylabel("Mpps in (median of rounds; bars: min-max)")
     for i, m in enumerate(med):
         ax.text(i, m, "%.1f" % m, ha="center", va="bottom", fontsize=7)
 
@@ -135,11 +172,13 @@ def latency_panel(ax, path):
 
 def main():
     d, out = sys.argv[1], sys.argv[2]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
-    pipeline_panel(axes[0][0], os.path.join(d, "pipeline.jsonl"))
-    table_panel(axes[0][1], os.path.join(d, "table.json"))
-    latency_panel(axes[1][0], os.path.join(d, "join_latency.json"))
-    memory_panel(axes[1][1], os.path.join(d, "table.json"))
+    fig = plt.figure(figsize=(13, 14))
+    grid = fig.add_gridspec(3, 2)
+    pipeline_panel(fig.add_subplot(grid[0, 0]), os.path.join(d, "pipeline.jsonl"))
+    table_panel(fig.add_subplot(grid[0, 1]), os.path.join(d, "table.json"))
+    latency_panel(fig.add_subplot(grid[1, 0]), os.path.join(d, "join_latency.json"))
+    memory_panel(fig.add_subplot(grid[1, 1]), os.path.join(d, "table.json"))
+    scale_panel(fig.add_subplot(grid[2, :]), os.path.join(d, "scale.jsonl"))
     fig.suptitle("mcfwd benchmarks (scripts/bench.sh; shared 2-core VM, noisy)")
     fig.tight_layout()
     fig.savefig(out, dpi=90)

@@ -218,6 +218,61 @@ receivers:
     EXPECT_EQ(c.receivers[0].joins[0].filter, FilterState::any_source());
 }
 
+// The reader builds its own tree from the parser's events (one pass over the text); these
+// pin what YAML::Load's nodes gave it: anchors and aliases, tags, nesting and order at scale.
+TEST(ConfigTree, AnAliasReadsAsTheAnchoredNode) {
+    const Config c = load_string(R"(
+ports: [{ name: up, device: net_null0 }]
+receivers:
+  - name: a
+    sink: { ring: a }
+    joins:
+      - { port: &p up, group: 232.0.0.1, sources: &s [192.0.2.1, 192.0.2.2] }
+      - { port: *p, group: 232.0.0.2, sources: *s }
+)",
+                                 "t.yaml");
+    ASSERT_EQ(c.receivers[0].joins.size(), 2u);
+    const FilterState both{FilterMode::include, {ip("192.0.2.1"), ip("192.0.2.2")}};
+    EXPECT_EQ(c.receivers[0].joins[1].port_index, 0u);
+    EXPECT_EQ(c.receivers[0].joins[1].filter, both);
+    EXPECT_EQ(c.receivers[0].joins[0].filter, both);
+}
+
+TEST(ConfigTree, ATaggedScalarIsNotPlain) {
+    // "!!str 5" is a string, not the number 5: numbers are read from plain scalars only.
+    EXPECT_THROW(load_string("ports: [{ name: up, device: net_null0 }]\n"
+                             "mempool: { mbufs: !!str 8191 }\n",
+                             "t.yaml"),
+                 ConfigError);
+    EXPECT_NO_THROW(load_string("ports: [{ name: up, device: net_null0 }]\n"
+                                "mempool: { mbufs: 8191 }\n",
+                                "t.yaml"));
+}
+
+TEST(ConfigTree, ManyJoinsKeepTheirOrderNestingAndLines) {
+    // Block and flow collections nested three deep, 5,000 of them, each with its own
+    // children: every join, its sources and its line come out as written.
+    constexpr int n = 5000;
+    std::string text = "ports: [{ name: up, device: net_null0 }]\n"
+                       "receivers:\n  - name: a\n    sink: { ring: a }\n    joins:\n";
+    for (int i = 0; i < n; ++i)
+        text += "      - { port: up, group: 232.0." + std::to_string(i / 256) + "." +
+                std::to_string(i % 256) + ", sources: [10.0." + std::to_string(i / 256) + "." +
+                std::to_string(i % 256) + ", 10.1.0.1] }\n";
+    const Config c = load_string(text, "t.yaml");
+    ASSERT_EQ(c.receivers.size(), 1u);
+    ASSERT_EQ(c.receivers[0].joins.size(), static_cast<size_t>(n));
+    for (int i : {0, 1, 255, 256, n - 1}) {
+        const Join& j = c.receivers[0].joins[static_cast<size_t>(i)];
+        const std::string low = std::to_string(i / 256) + "." + std::to_string(i % 256);
+        EXPECT_EQ(j.group, ip(("232.0." + low).c_str())) << i;
+        EXPECT_EQ(j.filter,
+                  (FilterState{FilterMode::include, {ip(("10.0." + low).c_str()), ip("10.1.0.1")}}))
+            << i;
+        EXPECT_EQ(j.location.line, 6 + i) << i;
+    }
+}
+
 TEST(ConfigOrder, SectionsMayComeInAnyOrder) {
     const Config c = load_string(R"(
 receivers:
