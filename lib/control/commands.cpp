@@ -664,6 +664,7 @@ Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
     cv.set("legacy_reports", c.legacy_reports);
     cv.set("leaves", c.leaves);
     cv.set("leaves_ignored", c.leaves_ignored);
+    cv.set("ssm_ignored", c.ssm_ignored);
     cv.set("queries_received", c.queries_received);
     cv.set("general_queries_sent", c.general_queries_sent);
     cv.set("group_queries_sent", c.group_queries_sent);
@@ -896,6 +897,13 @@ Value Executor::membership(std::string_view name, const Args& a,
             return error_value("ENOBUFS", std::to_string(sources.size()) + " sources, limit " +
                                               std::to_string(engine_.limits().max_filter_sources));
     }
+    // RFC 4604 §2.2.1: no any-source (EXCLUDE-mode) filter on an SSM group. join
+    // and block make or extend one; set_filter exclude sets one.
+    const bool wants_exclude =
+        name == "join" || name == "block" || (set_filter && mode == FilterMode::exclude);
+    if (wants_exclude && !filter::ssm_allows(*group, FilterMode::exclude))
+        return error_value("EINVAL", group->to_string() + " is a source-specific group (RFC 4604): "
+                                                          "include mode with sources only");
     const auto rid = engine_.find_receiver(rname);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(rname));
