@@ -211,7 +211,7 @@ TEST(Proxy, RouterQueryOnDownstreamPortIsQuerierElectionInput) {
 TEST(Proxy, ReportsOnTheUpstreamPortAreStillIgnored) {
     ProxyRig rig;
     rig.host_report(up, RecordType::allow_new_sources, {S1});
-    EXPECT_EQ(rig.cp.counters().ignored, 1u);
+    EXPECT_EQ(rig.cp.counters().reports_heard, 1u);
     EXPECT_EQ(rig.cp.counters().router_messages, 0u);
     EXPECT_EQ(rig.upstream_filter(), FilterState::none());
     // And the upstream port still answers a query as a host.
