@@ -539,10 +539,13 @@ void Runtime::print_summary() {
                         cfg_.receivers[r].sink.name.c_str());
         std::printf("\n");
     }
-    const auto& cc = cp_->counters();
-    std::printf("  control: punted frames %llu, queries %llu, ignored %llu\n",
-                (unsigned long long)cc.frames, (unsigned long long)cc.queries,
-                (unsigned long long)cc.ignored);
+    std::printf("  control:");
+    control::for_each_counter(
+        cp_->counters(), [](std::string_view name, std::string_view, uint64_t v) {
+            if (v)
+                std::printf(" %.*s=%llu", int(name.size()), name.data(), (unsigned long long)v);
+        });
+    std::printf("\n");
     for (PortRuntime& pr : ports_) {
         const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
         std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu), NIC %zu MAC(s) "

@@ -92,9 +92,14 @@ public:
             return b_[12] == 224 && b_[13] == 0 && b_[14] == 0;
         return b_[0] == 0xff && ((b_[1] & 0x0f) == 0x1 || (b_[1] & 0x0f) == 0x2);
     }
-    /// Source-specific multicast range: 232.0.0.0/8 or ff3x::/32 (RFC 4607).
+    /// Source-specific multicast range (RFC 4607 §1): 232.0.0.0/8, or ff3x::/32 for any
+    /// scope x (flags P=1 T=1, reserved and plen 0: RFC 3306 §6). ff3x::/96, the part of
+    /// it RFC 3306 allows today, is inside; unicast-prefix-based groups (ff3x:00LL::,
+    /// plen > 0, RFC 3306 §4) are any-source and outside. docs/ROUTER.md says why /32.
     constexpr bool is_ssm() const noexcept {
-        return is_v4() ? b_[12] == 232 : (b_[0] == 0xff && (b_[1] & 0xf0) == 0x30);
+        if (is_v4())
+            return b_[12] == 232;
+        return b_[0] == 0xff && (b_[1] & 0xf0) == 0x30 && b_[2] == 0 && b_[3] == 0;
     }
     /// fe80::/10, the only valid source of MLD messages (RFC 3810 §5).
     constexpr bool is_v6_link_local_unicast() const noexcept {

@@ -979,7 +979,7 @@ Join Reader::read_join(const Field& f, const std::string& path, const Config& c)
              "any source");
     // RFC 4604 §2: in the SSM range only (S,G) channels exist (hosts should refuse and not
     // report non-source-specific requests); an SSM-aware network never serves an EXCLUDE join.
-    if (j.group.is_ssm() && mode == FilterMode::exclude) {
+    if (!filter::ssm_allows(j.group, mode)) {
         if (mode_field != nullptr)
             fail(mode_field->loc, m.path("mode"),
                  j.group.to_string() +

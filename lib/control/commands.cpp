@@ -657,22 +657,8 @@ Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
     v.set("max_groups", uint64_t(cfg.max_groups));
     v.set("max_sources", uint64_t(cfg.max_sources));
     Value cv;
-    cv.set("reports", c.reports);
-    cv.set("records", c.records);
-    cv.set("records_ignored", c.records_ignored);
-    cv.set("sources_ignored", c.sources_ignored);
-    cv.set("legacy_reports", c.legacy_reports);
-    cv.set("leaves", c.leaves);
-    cv.set("leaves_ignored", c.leaves_ignored);
-    cv.set("queries_received", c.queries_received);
-    cv.set("general_queries_sent", c.general_queries_sent);
-    cv.set("group_queries_sent", c.group_queries_sent);
-    cv.set("source_queries_sent", c.source_queries_sent);
-    cv.set("groups_refused", c.groups_refused);
-    cv.set("sources_refused", c.sources_refused);
-    cv.set("querier_lost", c.querier_lost);
-    cv.set("querier_won", c.querier_won);
-    cv.set("groups_expired", c.groups_expired);
+    router::for_each_counter(
+        c, [&](std::string_view name, std::string_view, uint64_t value) { cv.set(name, value); });
     v.set("counters", std::move(cv));
     return v;
 }
@@ -749,20 +735,23 @@ Value Executor::receivers(const Args& a) {
 
 Value Executor::stats() {
     Value v;
-    const ControlCounters& c = ctx_.cp->counters();
+    // Every counter by its name (MCFWD_CONTROL_COUNTERS, decode_<reason>); the
+    // router engines' summed over downstream ports and families (per port:
+    // /mcfwd/router's queriers).
     Value cv;
-    cv.set("frames", c.frames);
-    cv.set("queries", c.queries);
-    cv.set("legacy_reports", c.legacy_reports);
-    cv.set("ignored", c.ignored);
-    cv.set("unknown_port", c.unknown_port);
-    cv.set("wrong_vlan", c.wrong_vlan);
-    cv.set("protocol_disabled", c.protocol_disabled);
-    uint64_t dropped = 0;
-    for (uint64_t d : c.dropped)
-        dropped += d;
-    cv.set("decode_dropped", dropped);
+    for_each_counter(ctx_.cp->counters(), [&](std::string_view name, std::string_view,
+                                              uint64_t value) { cv.set(name, value); });
     v.set("control", std::move(cv));
+    router::RouterCounters rsum;
+    for (const Port& p : ctx_.ports)
+        for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+            if (const router::RouterEngine* r = ctx_.cp->router(p.id, f))
+                rsum += r->counters();
+    Value rv;
+    router::for_each_counter(rsum, [&](std::string_view name, std::string_view, uint64_t value) {
+        rv.set(name, value);
+    });
+    v.set("router", std::move(rv));
     const membership::Stats& s = engine_.stats();
     Value ev;
     ev.set("calls_ok", s.ok);
@@ -896,6 +885,13 @@ Value Executor::membership(std::string_view name, const Args& a,
             return error_value("ENOBUFS", std::to_string(sources.size()) + " sources, limit " +
                                               std::to_string(engine_.limits().max_filter_sources));
     }
+    // RFC 4604 §2.2.1: no any-source (EXCLUDE-mode) filter on an SSM group. join
+    // and block make or extend one; set_filter exclude sets one.
+    const bool wants_exclude =
+        name == "join" || name == "block" || (set_filter && mode == FilterMode::exclude);
+    if (wants_exclude && !filter::ssm_allows(*group, FilterMode::exclude))
+        return error_value("EINVAL", group->to_string() + " is a source-specific group (RFC 4604): "
+                                                          "include mode with sources only");
     const auto rid = engine_.find_receiver(rname);
     if (!rid)
         return error_value("ENOENT", "no receiver named " + quote(rname));

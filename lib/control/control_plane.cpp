@@ -205,9 +205,10 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
         return;
     }
     if (d.src_mac == p.setup.frame.src_mac) { // our own report, looped back by a switch
-        ++counters_.ignored;
+        ++counters_.looped_back;
         return;
     }
+    counters_.unknown_records += d.ignored_records;
     const addr::Family family = d.ip_dst.family();
     const time_point now = clock_.now();
     if (p.setup.role == PortRole::downstream) {
@@ -231,9 +232,12 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
     } else if (auto* lr = std::get_if<wire::LegacyReport>(&d.message)) {
         ++counters_.legacy_reports;
         h->on_legacy_report(now, *lr);
+    } else if (std::holds_alternative<wire::Report>(d.message)) {
+        // IGMPv3 / MLDv2 reports and leaves are for routers (the downstream side);
+        // a host does no report suppression in v3 (RFC 3376 §5.2, RFC 3810 §6.1).
+        ++counters_.reports_heard;
     } else {
-        // IGMPv3 / MLDv2 reports and leaves are for routers (the downstream side).
-        ++counters_.ignored;
+        ++counters_.leaves_heard;
     }
 }
 

@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcfwd::control {
@@ -67,26 +68,56 @@ struct PortSetup {
     std::optional<table::OutletId> outlet;
 };
 
-/// Why a punted frame was not used, beside the codec's own reasons.
+// What the control plane counts, declared once: X(name, description). The
+// struct, /mcfwd/stats (`control`), the shutdown summary and docs/TELEMETRY.md
+// come from this list (for_each_counter); a new counter is one line here.
+// "drop:" marks a frame (or part of one) that changed nothing, with its reason;
+// the decoder's own reasons follow as decode_<reason> (MCFWD_WIRE_DROP_REASONS).
+#define MCFWD_CONTROL_COUNTERS(X)                                                                  \
+    X(frames, "punted frames handed in")                                                           \
+    X(unknown_port, "drop: frame for a port that was never added")                                 \
+    X(wrong_vlan, "drop: 802.1Q tag differs from the port's configured VLAN")                      \
+    X(looped_back, "drop: our own message (source MAC is the port's), looped back by a switch")    \
+    X(protocol_disabled, "drop: IGMP or MLD switched off on the port (no engine of that family)")  \
+    X(unknown_records,                                                                             \
+      "drop (per record): IGMPv3/MLDv2 group record of an unknown type, "                          \
+      "skipped by the decoder (RFC 3810 §5.2.12); the rest of the report is used")                 \
+    X(queries, "upstream: queries given to the host engine")                                       \
+    X(legacy_reports, "upstream: other hosts' IGMPv1/v2 / MLDv1 reports (report suppression)")     \
+    X(reports_heard, "drop, upstream: other hosts' IGMPv3/MLDv2 reports (for routers, not hosts)") \
+    X(leaves_heard, "drop, upstream: other hosts' IGMPv2 leaves / MLDv1 dones (for routers)")      \
+    X(router_messages, "downstream: frames given to the port's router engine (its own counters "   \
+                       "say what it did with them)")                                               \
+    X(proxy_set_filter, "downstream: forwarding changes merged into the upstream port")            \
+    X(proxy_widened, "downstream: forwarding state over limits.max_filter_sources merged as "      \
+                     "(EXCLUDE, {}), asking upstream for a superset of the traffic")               \
+    X(proxy_failed, "drop: forwarding change the membership engine refused even widened "          \
+                    "(the upstream state is unchanged)")                                           \
+    X(query_frames, "downstream: router query frames handed to transmit")                          \
+    X(query_encode_errors, "drop: router query that could not be encoded")
+
+/// Counters of ControlPlane (MCFWD_CONTROL_COUNTERS), plus the codec's drops.
 struct ControlCounters {
-    uint64_t frames = 0;            // punted frames handed in
-    uint64_t queries = 0;           // queries given to a host engine
-    uint64_t legacy_reports = 0;    // other hosts' v1/v2/MLDv1 reports (suppression)
-    uint64_t ignored = 0;           // decoded but not for the host side (v3 reports, leaves)
-    uint64_t unknown_port = 0;      // frame for a port that was never added
-    uint64_t wrong_vlan = 0;        // tag differs from the port's configured VLAN
-    uint64_t protocol_disabled = 0; // IGMP/MLD switched off on the port
-    std::array<uint64_t, wire::drop_reason_count> dropped{}; // by the codec's reason
-    uint64_t router_messages = 0;  // frames given to a downstream port's router engine
-    uint64_t proxy_set_filter = 0; // forwarding changes merged into the upstream port
-    /// Forwarding states the membership engine refused as given (more sources than
-    /// Limits::max_filter_sources); the receiver got (EXCLUDE, {}) instead, which
-    /// asks upstream for a superset of the traffic.
-    uint64_t proxy_widened = 0;
-    uint64_t proxy_failed = 0; // set_filter still refused (the state is unchanged)
-    uint64_t query_frames = 0; // router query frames handed to transmit
-    uint64_t query_encode_errors = 0;
+#define MCFWD_CONTROL_X(name, desc) uint64_t name = 0;
+    MCFWD_CONTROL_COUNTERS(MCFWD_CONTROL_X)
+#undef MCFWD_CONTROL_X
+    /// Frames the decoder refused, indexed by wire::DropReason.
+    std::array<uint64_t, wire::drop_reason_count> dropped{};
 };
+
+/// Calls f(name, description, value) for every control counter: the list above,
+/// then one per decoder drop reason named "decode_<reason>".
+template <class F>
+void for_each_counter(const ControlCounters& c, F&& f) {
+#define MCFWD_CONTROL_X(name, desc) f(std::string_view(#name), std::string_view(desc), c.name);
+    MCFWD_CONTROL_COUNTERS(MCFWD_CONTROL_X)
+#undef MCFWD_CONTROL_X
+    for (size_t i = 0; i < c.dropped.size(); ++i) {
+        const auto r = wire::DropReason(i);
+        const std::string name = "decode_" + std::string(wire::drop_reason_name(r));
+        f(std::string_view(name), wire::drop_reason_description(r), c.dropped[i]);
+    }
+}
 
 class ControlPlane {
 public:

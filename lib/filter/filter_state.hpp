@@ -13,6 +13,15 @@ namespace mcfwd::filter {
 
 enum class FilterMode : uint8_t { include, exclude };
 
+/// RFC 4604 §2 (SSM): in the source-specific range (IpAddr::is_ssm: 232/8, ff3x::/32
+/// per RFC 4607 §1) only (S,G) channels exist, so a filter there is INCLUDE mode:
+/// hosts must not ask for EXCLUDE (§2.2.1) and routers ignore EXCLUDE-mode records
+/// and IGMPv1/v2 / MLDv1 reports (§2.2.2). The one rule for the configuration
+/// (lib/config), telemetry (lib/control) and the router side (lib/router).
+constexpr bool ssm_allows(const IpAddr& group, FilterMode mode) noexcept {
+    return !group.is_ssm() || mode == FilterMode::include;
+}
+
 constexpr std::string_view mode_name(FilterMode m) noexcept {
     return m == FilterMode::include ? "include" : "exclude";
 }

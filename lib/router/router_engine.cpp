@@ -181,14 +181,29 @@ void RouterEngine::on_report(time_point now, const wire::Report& report) {
             ++counters_.records_ignored;
             continue;
         }
+        const bool exclude_mode =
+            rec.type == RecordType::mode_is_exclude || rec.type == RecordType::change_to_exclude;
+        if (exclude_mode && !filter::ssm_allows(rec.group, FilterMode::exclude)) {
+            ++counters_.ssm_ignored;
+            continue;
+        }
         apply_record(now, rec.type, rec.group, valid_sources(rec.sources));
     }
 }
 
 void RouterEngine::on_legacy_report(time_point now, const wire::LegacyReport& report) {
-    if (report.family != family_ || !valid_group(report.group))
+    if (report.family != family_)
         return;
     ++counters_.legacy_reports;
+    if (!valid_group(report.group)) {
+        ++counters_.legacy_ignored;
+        return;
+    }
+    // An any-source join in the SSM range (RFC 4604 §2.2.2).
+    if (!filter::ssm_allows(report.group, FilterMode::exclude)) {
+        ++counters_.ssm_ignored;
+        return;
+    }
     on_timer(now);
     auto it = find_or_create(report.group);
     if (it == groups_.end())
@@ -204,9 +219,17 @@ void RouterEngine::on_legacy_report(time_point now, const wire::LegacyReport& re
 }
 
 void RouterEngine::on_leave(time_point now, const wire::Leave& leave) {
-    if (leave.family != family_ || !valid_group(leave.group))
+    if (leave.family != family_)
         return;
     ++counters_.leaves;
+    if (!valid_group(leave.group)) {
+        ++counters_.legacy_ignored;
+        return;
+    }
+    if (!filter::ssm_allows(leave.group, FilterMode::exclude)) { // as its report was
+        ++counters_.ssm_ignored;
+        return;
+    }
     on_timer(now);
     auto it = groups_.find(leave.group);
     if (it == groups_.end())
@@ -462,8 +485,12 @@ void RouterEngine::send_general_query(time_point due) {
 }
 
 void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAddr& source) {
-    if (query.family != family_ || source == config_.address)
+    if (query.family != family_)
         return;
+    if (source == config_.address) {
+        ++counters_.own_queries;
+        return;
+    }
     ++counters_.queries_received;
     on_timer(now);
     // §6.6.2: a query from a lower address makes us a non-querier until Other Querier

@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace mcfwd::router {
@@ -88,26 +89,53 @@ struct RouterConfig {
     size_t max_sources = 65536;
 };
 
-/// Why something was ignored or refused, and what was done; telemetry reads it.
+// What a router engine counts, declared once: X(name, description). The struct,
+// telemetry (/mcfwd/router per port, /mcfwd/stats summed) and docs/TELEMETRY.md
+// come from this list (for_each_counter). "drop:" marks what was ignored or refused.
+#define MCFWD_ROUTER_COUNTERS(X)                                                                   \
+    X(reports, "IGMPv3 / MLDv2 reports of our family")                                             \
+    X(records, "group records applied (legacy messages as their v3 equivalents)")                  \
+    X(records_ignored, "drop: group record of a bad group (not multicast, all-systems / "          \
+                       "all-nodes), or ignored by the compatibility rules (RFC 3376 §7.3.2)")      \
+    X(sources_ignored, "drop (per source): record source that is not unicast of our family")       \
+    X(legacy_reports, "IGMPv1/v2 reports, MLDv1 reports")                                          \
+    X(legacy_ignored, "drop: IGMPv1/v2 / MLDv1 report, IGMPv2 leave or MLDv1 done of a bad group") \
+    X(leaves, "IGMPv2 leaves, MLDv1 dones")                                                        \
+    X(leaves_ignored, "drop: leave in IGMPv1 compatibility mode (RFC 3376 §7.3.2)")                \
+    X(ssm_ignored, "drop: for an SSM group (232/8, ff3x::/32): an EXCLUDE-mode record (IS_EX, "    \
+                   "TO_EX), an IGMPv1/v2 / MLDv1 report, leave or done (RFC 4604 §2.2.2)")         \
+    X(queries_received, "other routers' queries of our family")                                    \
+    X(own_queries, "drop: a query from our own address (looped back to us)")                       \
+    X(general_queries_sent, "general queries sent")                                                \
+    X(group_queries_sent, "group-specific queries sent")                                           \
+    X(source_queries_sent, "group-and-source-specific query messages sent")                        \
+    X(groups_refused, "drop: record for a new group past max_groups")                              \
+    X(sources_refused, "drop (per source): new source past max_sources")                           \
+    X(querier_lost, "became non-querier (a lower address queries)")                                \
+    X(querier_won, "became querier again (Other Querier Present expired)")                         \
+    X(groups_expired, "group records deleted by timers")
+
+/// Why something was ignored or refused, and what was done (MCFWD_ROUTER_COUNTERS).
 struct RouterCounters {
-    uint64_t reports = 0;          // IGMPv3 / MLDv2 reports of our family
-    uint64_t records = 0;          // group records applied (legacy messages as v3 ones)
-    uint64_t records_ignored = 0;  // bad group, or ignored by §7.3.2 compatibility rules
-    uint64_t sources_ignored = 0;  // sources that are not unicast of our family
-    uint64_t legacy_reports = 0;   // IGMPv1/v2 reports, MLDv1 reports
-    uint64_t leaves = 0;           // IGMPv2 leaves, MLDv1 dones
-    uint64_t leaves_ignored = 0;   // in IGMPv1 compatibility mode (§7.3.2)
-    uint64_t queries_received = 0; // other routers' queries of our family
-    uint64_t general_queries_sent = 0;
-    uint64_t group_queries_sent = 0;
-    uint64_t source_queries_sent = 0; // each group-and-source-specific message
-    uint64_t groups_refused = 0;      // max_groups reached
-    uint64_t sources_refused = 0;     // max_sources reached
-    uint64_t querier_lost = 0;        // became non-querier (a lower address queries)
-    uint64_t querier_won = 0;         // became querier again (Other Querier Present expired)
-    uint64_t groups_expired = 0;      // group records deleted by timers
+#define MCFWD_ROUTER_X(name, desc) uint64_t name = 0;
+    MCFWD_ROUTER_COUNTERS(MCFWD_ROUTER_X)
+#undef MCFWD_ROUTER_X
     friend bool operator==(const RouterCounters&, const RouterCounters&) = default;
+    RouterCounters& operator+=(const RouterCounters& o) noexcept {
+#define MCFWD_ROUTER_X(name, desc) name += o.name;
+        MCFWD_ROUTER_COUNTERS(MCFWD_ROUTER_X)
+#undef MCFWD_ROUTER_X
+        return *this;
+    }
 };
+
+/// Calls f(name, description, value) for every router counter, in list order.
+template <class F>
+void for_each_counter(const RouterCounters& c, F&& f) {
+#define MCFWD_ROUTER_X(name, desc) f(std::string_view(#name), std::string_view(desc), c.name);
+    MCFWD_ROUTER_COUNTERS(MCFWD_ROUTER_X)
+#undef MCFWD_ROUTER_X
+}
 
 /// Where the engine's outputs go.
 class RouterSink {

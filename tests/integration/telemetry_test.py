@@ -146,21 +146,23 @@ def main():
               and "dev side grp 239.1.1.1 exclude" in out, "receivers: " + out.strip())
         s = m.json("stats")
         check(s.get("lcores") == 1 and "rx_packets" in s.get("dataplane", {})
-              and "calls_ok" in s.get("engine", {}) and s.get("outlets") == ["feed-a", "feed-b"],
-              "stats has data path, engine and outlets")
+              and "calls_ok" in s.get("engine", {}) and s.get("outlets") == ["feed-a", "feed-b"]
+              and "decode_bad_checksum" in s.get("control", {})
+              and "reports_heard" in s.get("control", {}) and "ssm_ignored" in s.get("router", {}),
+              "stats has data path, control (each drop reason), router, engine and outlets")
 
-        rc, out, err = m.ctl("join", "feed-a", "232.1.1.1", "--source", "10.0.0.1",
+        rc, out, err = m.ctl("join", "feed-a", "233.1.1.1", "--source", "10.0.0.1",
                              "--port", "uplink")
-        check(rc == 0 and "ok: join_source feed-a 232.1.1.1 on uplink: include 10.0.0.1" in out,
+        check(rc == 0 and "ok: join_source feed-a 233.1.1.1 on uplink: include 10.0.0.1" in out,
               "join --source: " + (out + err).strip())
         rc, out, _ = m.ctl("groups", "uplink")
-        check("dev uplink grp 232.1.1.1 include src 10.0.0.1 refs 1 members feed-a" in out,
+        check("dev uplink grp 233.1.1.1 include src 10.0.0.1 refs 1 members feed-a" in out,
               "the group table shows the join: " + out.strip())
         # The port is inferred now that feed-a is on one port only.
-        rc, out, err = m.ctl("set-filter", "feed-a", "232.1.1.1", "exclude", "10.0.0.1,10.0.0.2")
+        rc, out, err = m.ctl("set-filter", "feed-a", "233.1.1.1", "exclude", "10.0.0.1,10.0.0.2")
         check(rc == 0, "set-filter exclude: " + (out + err).strip())
         rc, out, _ = m.ctl("groups", "uplink")
-        check("grp 232.1.1.1 exclude src 10.0.0.1,10.0.0.2" in out,
+        check("grp 233.1.1.1 exclude src 10.0.0.1,10.0.0.2" in out,
               "the group table shows the new filter: " + out.strip())
 
         expect_error(m, "EADDRNOTAVAIL", "leave of a group not joined",
@@ -173,7 +175,12 @@ def main():
         expect_error(m, "ENOENT", "unknown receiver", "join", "nobody", "239.1.1.1")
         expect_error(m, "ENXIO", "unknown port", "join", "feed-a", "239.1.1.2", "--port", "nope")
         expect_error(m, "EINVAL", "join --source on an EXCLUDE filter (mode mismatch)",
-                     "join", "feed-a", "232.1.1.1", "--source", "10.0.0.3")
+                     "join", "feed-a", "233.1.1.1", "--source", "10.0.0.3")
+        # RFC 4604 §2.2.1: the SSM range takes no any-source (EXCLUDE) filter.
+        expect_error(m, "EINVAL", "any-source join of an SSM group",
+                     "join", "feed-a", "232.9.9.9", "--port", "uplink")
+        expect_error(m, "EINVAL", "set-filter exclude on an SSM group",
+                     "set-filter", "feed-a", "232.9.9.9", "exclude", "10.0.0.1", "--port", "uplink")
 
         # DPDK's own client.
         tel = shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py"
@@ -204,7 +211,7 @@ def main():
         g = m.json("groups", "uplink")
         check(g.get("total") == 9, "uplink has 9 groups: %s" % g.get("total"))
 
-        rc, out, err = m.ctl("leave", "feed-a", "232.1.1.1")
+        rc, out, err = m.ctl("leave", "feed-a", "233.1.1.1")
         check(rc == 0 and "not a member" in out, "leave: " + (out + err).strip())
         # Many groups with long source lists: one page would pass telemetry's 16 KiB,
         # so the command refuses it (E2BIG) and mcfwdctl pages by itself.

@@ -68,6 +68,11 @@ TEST(IpAddr, SsmRanges) {
     EXPECT_FALSE(ip("233.0.0.1").is_ssm());
     EXPECT_TRUE(ip("ff3e::1").is_ssm());
     EXPECT_FALSE(ip("ff0e::1").is_ssm());
+    EXPECT_TRUE(ip("ff32::8000:1").is_ssm());
+    // RFC 4607 §1 reserves all of ff3x::/32, beyond the /96 RFC 3306 allows today.
+    EXPECT_TRUE(ip("ff3e::1:0:0:1").is_ssm());
+    // Unicast-prefix-based (RFC 3306, plen 64): any-source groups.
+    EXPECT_FALSE(ip("ff3e:40:2001:db8::1").is_ssm());
 }
 
 TEST(IpAddr, UnspecifiedInBothFamilies) {

@@ -54,7 +54,7 @@ TEST(Commands, EveryHelpTextFitsTelemetryRegistration) {
 
 TEST(Commands, PortsShowNicFilterAndHostEngines) {
     Rig rig;
-    ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip("232.1.1.1")), errc::ok);
+    ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip("233.1.1.1")), errc::ok);
     Value v = rig.run("ports");
     ASSERT_EQ(v.find("ports")->size(), 2u);
     const Value& up = v.find("ports")->items()[0];
@@ -90,12 +90,12 @@ TEST(Commands, PortsShowAllmulticastAndWhy) {
 TEST(Commands, GroupsShowMergedFilterMembersAndPendingReports) {
     Rig rig;
     auto& e = rig.cp.engine();
-    ASSERT_EQ(e.join_source(rig.a, 0, ip("232.1.1.1"), ip("10.0.0.1")), errc::ok);
-    ASSERT_EQ(e.join_source(rig.b, 0, ip("232.1.1.1"), ip("10.0.0.2")), errc::ok);
+    ASSERT_EQ(e.join_source(rig.a, 0, ip("233.1.1.1"), ip("10.0.0.1")), errc::ok);
+    ASSERT_EQ(e.join_source(rig.b, 0, ip("233.1.1.1"), ip("10.0.0.2")), errc::ok);
     Value v = rig.run("groups", "uplink");
     EXPECT_EQ(num(v, "total"), 1u);
     const Value& g = v.find("groups")->items()[0];
-    EXPECT_EQ(str(g, "group"), "232.1.1.1");
+    EXPECT_EQ(str(g, "group"), "233.1.1.1");
     EXPECT_EQ(str(g, "mode"), "include");
     EXPECT_EQ(g.find("sources")->to_json(), R"(["10.0.0.1","10.0.0.2"])");
     EXPECT_EQ(num(g, "refcount"), 2u);
@@ -122,7 +122,7 @@ TEST(Commands, GroupsAreOrderedAndPaged) {
         std::string g = "239.0.0." + std::to_string(i);
         ASSERT_EQ(rig.cp.engine().join(rig.a, 0, ip(g.c_str())), errc::ok);
     }
-    ASSERT_EQ(rig.cp.engine().join(rig.b, 3, ip("ff3e::1")), errc::ok);
+    ASSERT_EQ(rig.cp.engine().join(rig.b, 3, ip("ff0e::1")), errc::ok);
     Value all = rig.run("groups");
     EXPECT_EQ(num(all, "total"), 6u);
     EXPECT_EQ(str(all.find("groups")->items()[0], "group"), "239.0.0.1");
@@ -179,12 +179,12 @@ TEST(Commands, StatsShowControlEngineAndTableCounters) {
 
 TEST(Commands, JoinAnswersTheNewFilterAndProgramsEverything) {
     Rig rig;
-    Value v = rig.run("join", "feedA 232.1.1.1 port=uplink");
+    Value v = rig.run("join", "feedA 233.1.1.1 port=uplink");
     EXPECT_EQ(v.to_json(),
               R"({"ok":"join","receiver":"feedA","port":"uplink",)"
-              R"("group":"232.1.1.1","mode":"exclude","source_count":0,"sources":[]})");
+              R"("group":"233.1.1.1","mode":"exclude","source_count":0,"sources":[]})");
     EXPECT_EQ(rig.up_nic.table().size(), 1u);
-    EXPECT_NE(rig.up_table.lookup(ip("232.1.1.1")), nullptr);
+    EXPECT_NE(rig.up_table.lookup(ip("233.1.1.1")), nullptr);
     EXPECT_GE(rig.frames_sent, 1u);
 }
 
@@ -197,25 +197,25 @@ TEST(Commands, EveryMutationWorks) {
         const char* sources;
     };
     const Step steps[] = {
-        {"join_source", "feedA 232.1.1.1 10.0.0.1", "include", R"(["10.0.0.1"])"},
-        {"join_source", "feedA,232.1.1.1,10.0.0.2", "include", R"(["10.0.0.1","10.0.0.2"])"},
-        {"leave_source", "feedA 232.1.1.1 10.0.0.1", "include", R"(["10.0.0.2"])"},
-        {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.3,10.0.0.4", "exclude",
+        {"join_source", "feedA 233.1.1.1 10.0.0.1", "include", R"(["10.0.0.1"])"},
+        {"join_source", "feedA,233.1.1.1,10.0.0.2", "include", R"(["10.0.0.1","10.0.0.2"])"},
+        {"leave_source", "feedA 233.1.1.1 10.0.0.1", "include", R"(["10.0.0.2"])"},
+        {"set_filter", "feedA 233.1.1.1 exclude 10.0.0.3,10.0.0.4", "exclude",
          R"(["10.0.0.3","10.0.0.4"])"},
-        {"unblock", "feedA 232.1.1.1 10.0.0.3", "exclude", R"(["10.0.0.4"])"},
-        {"block", "feedA 232.1.1.1 10.0.0.5", "exclude", R"(["10.0.0.4","10.0.0.5"])"},
-        {"leave", "feedA 232.1.1.1", "none", "[]"},
-        {"join", "feedA ff3e::8000:1 port=side", "exclude", "[]"},
-        {"set_filter", "feedA ff3e::8000:1 include 2001:db8::1", "include", R"(["2001:db8::1"])"},
-        {"leave_source", "feedA ff3e::8000:1 2001:db8::1", "none", "[]"},
-        {"set_filter", "feedA 232.1.1.1 include port=uplink", "none", "[]"},
+        {"unblock", "feedA 233.1.1.1 10.0.0.3", "exclude", R"(["10.0.0.4"])"},
+        {"block", "feedA 233.1.1.1 10.0.0.5", "exclude", R"(["10.0.0.4","10.0.0.5"])"},
+        {"leave", "feedA 233.1.1.1", "none", "[]"},
+        {"join", "feedA ff0e::8000:1 port=side", "exclude", "[]"},
+        {"set_filter", "feedA ff0e::8000:1 include 2001:db8::1", "include", R"(["2001:db8::1"])"},
+        {"leave_source", "feedA ff0e::8000:1 2001:db8::1", "none", "[]"},
+        {"set_filter", "feedA 233.1.1.1 include port=uplink", "none", "[]"},
     };
     for (const Step& s : steps) {
         // The first steps name no port: feedA has no membership and there are two
         // ports, so they need port=; give it unless the step names one.
         std::string params = s.params;
         if (params.find("port=") == std::string::npos &&
-            std::string(s.params).find("ff3e") == std::string::npos)
+            std::string(s.params).find("ff0e") == std::string::npos)
             params += " port=uplink";
         Value v = rig.run(s.cmd, params);
         ASSERT_FALSE(is_error(v)) << s.cmd << " " << params << ": " << v.to_json();
@@ -229,17 +229,17 @@ TEST(Commands, EveryMutationWorks) {
 TEST(Commands, PortIsInferredFromTheReceiversMemberships) {
     Rig rig;
     // No membership, two ports: ambiguous.
-    EXPECT_EQ(err(rig.run("join", "feedA 232.1.1.1")), "EINVAL");
-    ASSERT_FALSE(is_error(rig.run("join", "feedA 232.1.1.1 port=side")));
+    EXPECT_EQ(err(rig.run("join", "feedA 233.1.1.1")), "EINVAL");
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 233.1.1.1 port=side")));
     // The receiver's only port is used for a new group and for this group.
-    EXPECT_EQ(str(rig.run("join", "feedA 232.1.1.2"), "port"), "side");
-    EXPECT_EQ(str(rig.run("block", "feedA 232.1.1.1 10.0.0.1"), "port"), "side");
+    EXPECT_EQ(str(rig.run("join", "feedA 233.1.1.2"), "port"), "side");
+    EXPECT_EQ(str(rig.run("block", "feedA 233.1.1.1 10.0.0.1"), "port"), "side");
     // The same group on two ports: ambiguous again.
-    ASSERT_FALSE(is_error(rig.run("join", "feedA 232.1.1.1 port=uplink")));
-    EXPECT_EQ(err(rig.run("leave", "feedA 232.1.1.1")), "EINVAL");
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 233.1.1.1 port=uplink")));
+    EXPECT_EQ(err(rig.run("leave", "feedA 233.1.1.1")), "EINVAL");
     // Not a member anywhere.
     EXPECT_EQ(err(rig.run("leave", "feedA 232.9.9.9")), "EADDRNOTAVAIL");
-    EXPECT_FALSE(is_error(rig.run("leave", "feedA 232.1.1.1 port=uplink")));
+    EXPECT_FALSE(is_error(rig.run("leave", "feedA 233.1.1.1 port=uplink")));
 }
 
 TEST(Commands, SinglePortNeedsNoPortOption) {
@@ -270,11 +270,11 @@ struct BadCase {
     const char* code;
 };
 
-// Preloaded state: feedA INCLUDE {10.0.0.1} on uplink 232.1.1.1, feedB EXCLUDE {} on
+// Preloaded state: feedA INCLUDE {10.0.0.1} on uplink 233.1.1.1, feedB EXCLUDE {} on
 // side 239.1.1.1 and uplink 239.1.1.1.
 void preload(Rig& rig) {
     auto& e = rig.cp.engine();
-    ASSERT_EQ(e.join_source(rig.a, 0, ip("232.1.1.1"), ip("10.0.0.1")), errc::ok);
+    ASSERT_EQ(e.join_source(rig.a, 0, ip("233.1.1.1"), ip("10.0.0.1")), errc::ok);
     ASSERT_EQ(e.join(rig.b, 3, ip("239.1.1.1")), errc::ok);
     ASSERT_EQ(e.join(rig.b, 0, ip("239.1.1.1")), errc::ok);
 }
@@ -286,46 +286,46 @@ const BadCase bad_cases[] = {
     {"leave", "feedA 239.9.9.9 port=uplink", "EADDRNOTAVAIL"},
     {"leave", "feedA 239.9.9.9", "EADDRNOTAVAIL"},
     {"block", "feedA 239.9.9.9 10.0.0.1 port=uplink", "EADDRNOTAVAIL"},
-    {"join_source", "feedA 232.1.1.1 10.0.0.1", "EADDRNOTAVAIL"},
-    {"leave_source", "feedA 232.1.1.1 10.0.0.7", "EADDRNOTAVAIL"},
+    {"join_source", "feedA 233.1.1.1 10.0.0.1", "EADDRNOTAVAIL"},
+    {"leave_source", "feedA 233.1.1.1 10.0.0.7", "EADDRNOTAVAIL"},
     {"unblock", "feedB 239.1.1.1 10.0.0.7 port=side", "EADDRNOTAVAIL"},
     // EINVAL: filter mode mismatch of a one-source call.
-    {"block", "feedA 232.1.1.1 10.0.0.2", "EINVAL"},
+    {"block", "feedA 233.1.1.1 10.0.0.2", "EINVAL"},
     {"join_source", "feedB 239.1.1.1 10.0.0.2 port=side", "EINVAL"},
     // EINVAL: addresses.
     {"join", "feedA 10.0.0.1 port=uplink", "EINVAL"},
-    {"join", "feedA 232.1.1.300 port=uplink", "EINVAL"},
+    {"join", "feedA 233.1.1.300 port=uplink", "EINVAL"},
     {"join", "feedA not-an-address port=uplink", "EINVAL"},
-    {"join_source", "feedA 232.1.1.1 232.0.0.5", "EINVAL"},
-    {"join_source", "feedA 232.1.1.1 0.0.0.0", "EINVAL"},
-    {"join_source", "feedA 232.1.1.1 2001:db8::1", "EINVAL"},
-    {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.1,ff02::1", "EINVAL"},
-    {"set_filter", "feedA 232.1.1.1 exclude 10.0.0.2,bogus", "EINVAL"},
+    {"join_source", "feedA 233.1.1.1 232.0.0.5", "EINVAL"},
+    {"join_source", "feedA 233.1.1.1 0.0.0.0", "EINVAL"},
+    {"join_source", "feedA 233.1.1.1 2001:db8::1", "EINVAL"},
+    {"set_filter", "feedA 233.1.1.1 exclude 10.0.0.1,ff02::1", "EINVAL"},
+    {"set_filter", "feedA 233.1.1.1 exclude 10.0.0.2,bogus", "EINVAL"},
     // EINVAL: mode, arity, options, syntax.
-    {"set_filter", "feedA 232.1.1.1 allow 10.0.0.1", "EINVAL"},
-    {"set_filter", "feedA 232.1.1.1", "EINVAL"},
+    {"set_filter", "feedA 233.1.1.1 allow 10.0.0.1", "EINVAL"},
+    {"set_filter", "feedA 233.1.1.1", "EINVAL"},
     {"join", "feedA", "EINVAL"},
     {"join", "", "EINVAL"},
-    {"join", "feedA 232.1.1.2 232.1.1.3 port=uplink", "EINVAL"},
-    {"join_source", "feedA 232.1.1.1", "EINVAL"},
-    {"join", "feedA 232.1.1.2 colour=blue", "EINVAL"},
-    {"join", "feedA 232.1.1.2 port=uplink port=side", "EINVAL"},
-    {"join", "feedA 232.1.1.2 port=", "EINVAL"},
-    {"join", "feedA port=uplink 232.1.1.2", "EINVAL"},
-    {"join", "feedA\x01 232.1.1.2", "EINVAL"},
-    {"join", "feedA 232.1.1.2 port=uplink\xff", "EINVAL"},
-    {"join", "feedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 232.1.1.2",
+    {"join", "feedA 233.1.1.2 233.1.1.3 port=uplink", "EINVAL"},
+    {"join_source", "feedA 233.1.1.1", "EINVAL"},
+    {"join", "feedA 233.1.1.2 colour=blue", "EINVAL"},
+    {"join", "feedA 233.1.1.2 port=uplink port=side", "EINVAL"},
+    {"join", "feedA 233.1.1.2 port=", "EINVAL"},
+    {"join", "feedA port=uplink 233.1.1.2", "EINVAL"},
+    {"join", "feedA\x01 233.1.1.2", "EINVAL"},
+    {"join", "feedA 233.1.1.2 port=uplink\xff", "EINVAL"},
+    {"join", "feedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 233.1.1.2",
      "EINVAL"},
-    {"join", "feedB 232.1.1.2", "EINVAL"}, // ambiguous port: feedB is on both
+    {"join", "feedB 233.1.1.2", "EINVAL"}, // ambiguous port: feedB is on both
     {"frobnicate", "feedA", "EINVAL"},
     // ENOBUFS: more sources than the filter limit (4 in this rig).
-    {"set_filter", "feedA 232.1.1.1 include 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5",
+    {"set_filter", "feedA 233.1.1.1 include 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5",
      "ENOBUFS"},
     // ENXIO: unknown port.
-    {"join", "feedA 232.1.1.2 port=nope", "ENXIO"},
+    {"join", "feedA 233.1.1.2 port=nope", "ENXIO"},
     // ENOENT: unknown receiver (the addresses are fine).
-    {"join", "nobody 232.1.1.2 port=uplink", "ENOENT"},
-    {"set_filter", "nobody 232.1.1.2 include 10.0.0.1 port=uplink", "ENOENT"},
+    {"join", "nobody 233.1.1.2 port=uplink", "ENOENT"},
+    {"set_filter", "nobody 233.1.1.2 include 10.0.0.1 port=uplink", "ENOENT"},
 };
 
 TEST(CommandErrors, EachBadCommandAnswersItsCodeAndChangesNothing) {
@@ -342,17 +342,17 @@ TEST(CommandErrors, EachBadCommandAnswersItsCodeAndChangesNothing) {
 
 TEST(CommandErrors, SourceListFullIsEnobufsAndChangesNothing) {
     Rig rig(membership::Limits{2, 64});
-    ASSERT_FALSE(is_error(rig.run("set_filter", "feedA 232.1.1.1 include 10.0.0.1 10.0.0.2 "
+    ASSERT_FALSE(is_error(rig.run("set_filter", "feedA 233.1.1.1 include 10.0.0.1 10.0.0.2 "
                                                 "port=uplink")));
     const std::string before = rig.state();
-    EXPECT_EQ(err(rig.run("join_source", "feedA 232.1.1.1 10.0.0.3")), "ENOBUFS");
+    EXPECT_EQ(err(rig.run("join_source", "feedA 233.1.1.1 10.0.0.3")), "ENOBUFS");
     EXPECT_EQ(rig.state(), before);
 }
 
 TEST(CommandErrors, RemovedPortIsEnxio) {
     Rig rig;
     ASSERT_EQ(rig.cp.engine().remove_port(3), errc::ok);
-    EXPECT_EQ(err(rig.run("join", "feedA 232.1.1.1 port=side")), "ENXIO");
+    EXPECT_EQ(err(rig.run("join", "feedA 233.1.1.1 port=side")), "ENXIO");
 }
 
 TEST(CommandErrors, ReadOnlyRefusesEveryMutationAndStillReads) {
@@ -361,7 +361,7 @@ TEST(CommandErrors, ReadOnlyRefusesEveryMutationAndStillReads) {
     rig.ctx.read_only = true;
     const std::string before = rig.state();
     for (const CommandInfo& c : command_list()) {
-        Value v = rig.run(c.name, "feedA 232.1.1.1 port=uplink");
+        Value v = rig.run(c.name, "feedA 233.1.1.1 port=uplink");
         if (c.mutates) {
             EXPECT_EQ(err(v), "EPERM") << c.name;
         } else {
@@ -384,11 +384,11 @@ TEST(CommandErrors, GarbageParametersNeverCrashNorChangeState) {
                                 "port==x",
                                 "a=b=c",
                                 ":::",
-                                std::string("feedA\0 232.1.1.1", 16),
-                                "feedA 232.1.1.1 x y z w v" + std::string(300, ','),
-                                "feedA ::ffff:232.1.1.1 include 10.0.0.1 x",
-                                std::string(64, 'z') + " 232.1.1.1",
-                                "\xc3\xa9 232.1.1.1"};
+                                std::string("feedA\0 233.1.1.1", 16),
+                                "feedA 233.1.1.1 x y z w v" + std::string(300, ','),
+                                "feedA ::ffff:233.1.1.1 include 10.0.0.1 x",
+                                std::string(64, 'z') + " 233.1.1.1",
+                                "\xc3\xa9 233.1.1.1"};
     for (const CommandInfo& c : command_list())
         for (const std::string& j : junk) {
             Value v = rig.run(c.name, j);
@@ -402,8 +402,8 @@ TEST(CommandErrors, GarbageParametersNeverCrashNorChangeState) {
 TEST(Commands, V4MappedSpellingIsTheSameGroup) {
     Rig rig;
     preload(rig);
-    Value v = rig.run("leave_source", "feedA ::ffff:232.1.1.1 ::ffff:10.0.0.1");
-    EXPECT_EQ(str(v, "group"), "232.1.1.1");
+    Value v = rig.run("leave_source", "feedA ::ffff:233.1.1.1 ::ffff:10.0.0.1");
+    EXPECT_EQ(str(v, "group"), "233.1.1.1");
     EXPECT_EQ(str(v, "mode"), "none");
 }
 
@@ -414,26 +414,26 @@ TEST(Commands, FilterPagesThroughEverySourceOfOneMembership) {
         src.push_back(
             ip(("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256)).c_str()));
     ASSERT_EQ(
-        rig.cp.engine().set_filter(rig.a, 3, ip("232.1.1.1"), filter::FilterMode::exclude, src),
+        rig.cp.engine().set_filter(rig.a, 3, ip("233.1.1.1"), filter::FilterMode::exclude, src),
         errc::ok);
-    Value p1 = rig.run("filter", "feedA 232.1.1.1");
+    Value p1 = rig.run("filter", "feedA 233.1.1.1");
     EXPECT_EQ(str(p1, "port"), "side"); // the one port where feedA has the group
     EXPECT_EQ(str(p1, "mode"), "exclude");
     EXPECT_EQ(num(p1, "total"), 600u);
     EXPECT_EQ(p1.find("sources")->size(), 256u); // a page: all one answer holds
     EXPECT_EQ(num(p1, "next"), 256u);
-    Value p3 = rig.run("filter", "feedA 232.1.1.1 start=512 limit=256");
+    Value p3 = rig.run("filter", "feedA 233.1.1.1 start=512 limit=256");
     EXPECT_EQ(p3.find("sources")->size(), 88u);
     EXPECT_EQ(p3.find("next"), nullptr);
     EXPECT_EQ(p3.find("sources")->items().back().as_string(), "10.0.2.88");
-    EXPECT_EQ(err(rig.run("filter", "feedA 232.1.1.1 limit=257")), "EINVAL");
+    EXPECT_EQ(err(rig.run("filter", "feedA 233.1.1.1 limit=257")), "EINVAL");
     EXPECT_EQ(err(rig.run("filter", "feedA 232.9.9.9 port=side")), "EADDRNOTAVAIL");
-    EXPECT_EQ(err(rig.run("filter", "nobody 232.1.1.1")), "ENOENT");
+    EXPECT_EQ(err(rig.run("filter", "nobody 233.1.1.1")), "ENOENT");
 }
 
 TEST(Commands, ChangeAnswerLeavesOutASourceListTooLongForOneAnswer) {
     Rig rig(membership::Limits{1000, 1000});
-    std::string params = "feedA 232.1.1.1 include";
+    std::string params = "feedA 233.1.1.1 include";
     for (int i = 1; i <= 65; ++i)
         params += " 10.0.0." + std::to_string(i);
     Value v = rig.run("set_filter", params + " port=uplink");
@@ -448,7 +448,7 @@ TEST(Commands, ListingsShowTheFirstSourcesAndTheCountOfALongFilter) {
     for (uint32_t i = 1; i <= 65536; ++i)
         src.push_back(IpAddr::v4((10u << 24) | i));
     ASSERT_EQ(
-        rig.cp.engine().set_filter(rig.a, 0, ip("232.1.1.1"), filter::FilterMode::include, src),
+        rig.cp.engine().set_filter(rig.a, 0, ip("233.1.1.1"), filter::FilterMode::include, src),
         errc::ok);
     const Value g = rig.run("groups", "uplink");
     const Value& rec = g.find("groups")->items()[0];
@@ -461,21 +461,42 @@ TEST(Commands, ListingsShowTheFirstSourcesAndTheCountOfALongFilter) {
     EXPECT_EQ(m.find("sources")->size(), 64u);
 }
 
+// RFC 4604 §2.2.1, the rule lib/config applies to YAML: no any-source
+// (EXCLUDE-mode) filter on an SSM group (232/8, ff3x::/32).
+TEST(Commands, AnySourceFilterOnAnSsmGroupIsEinvalAndChangesNothing) {
+    Rig rig;
+    const std::string before = rig.state();
+    for (const char* req : {"join|feedA 232.9.9.9 port=uplink", "join|feedA ff3e::9 port=uplink",
+                            "block|feedA 232.9.9.9 10.0.0.1 port=uplink",
+                            "set_filter|feedA 232.6.6.6 exclude 10.0.0.1 port=uplink",
+                            "set_filter|feedA ff3e::6 exclude port=uplink"}) {
+        const std::string r(req);
+        const Value v = rig.run(r.substr(0, r.find('|')), r.substr(r.find('|') + 1));
+        EXPECT_EQ(err(v), "EINVAL") << req;
+        EXPECT_NE(str(v, "message").find("source-specific"), std::string::npos) << v.to_json();
+    }
+    EXPECT_EQ(rig.state(), before);
+    EXPECT_EQ(str(rig.run("join_source", "feedA 232.9.9.9 10.0.0.1 port=uplink"), "ok"),
+              "join_source");
+    EXPECT_EQ(str(rig.run("set_filter", "feedA 232.6.6.6 include 10.0.0.1 port=uplink"), "ok"),
+              "set_filter");
+}
+
 TEST(Commands, SetFilterFromAStageNeedsTheStagedListAndItsCount) {
     Rig rig;
     const std::string before = rig.state();
     std::vector<IpAddr> staged{ip("10.0.0.1"), ip("10.0.0.2")};
-    EXPECT_EQ(err(rig.run("set_filter", "feedA 232.1.1.1 include stage=1 count=2 port=uplink")),
+    EXPECT_EQ(err(rig.run("set_filter", "feedA 233.1.1.1 include stage=1 count=2 port=uplink")),
               "EINVAL"); // not resolved by the telemetry side
     EXPECT_EQ(
-        err(execute(rig.ctx, "set_filter", "feedA 232.1.1.1 include stage=1 port=uplink", &staged)),
+        err(execute(rig.ctx, "set_filter", "feedA 233.1.1.1 include stage=1 port=uplink", &staged)),
         "EINVAL");
     EXPECT_EQ(err(execute(rig.ctx, "set_filter",
-                          "feedA 232.1.1.1 include stage=1 count=3 port=uplink", &staged)),
+                          "feedA 233.1.1.1 include stage=1 count=3 port=uplink", &staged)),
               "EINVAL");
     EXPECT_EQ(err(rig.run("stage_open")), "EINVAL"); // stages live on the telemetry side
     EXPECT_EQ(rig.state(), before);
-    Value v = execute(rig.ctx, "set_filter", "feedA 232.1.1.1 include stage=1 count=2 port=uplink",
+    Value v = execute(rig.ctx, "set_filter", "feedA 233.1.1.1 include stage=1 count=2 port=uplink",
                       &staged);
     EXPECT_EQ(str(v, "ok"), "set_filter");
     EXPECT_EQ(num(v, "source_count"), 2u);
@@ -485,7 +506,7 @@ TEST(Commands, SetFilterFromAStageNeedsTheStagedListAndItsCount) {
 
 TEST(CommandMailbox, ControlLcoreRunsRequestsAndWakesTheWaiter) {
     Mailbox mb;
-    auto t = mb.submit("join", "feedA 232.1.1.1");
+    auto t = mb.submit("join", "feedA 233.1.1.1");
     EXPECT_EQ(mb.pending(), 1u);
     std::thread control([&] {
         EXPECT_EQ(mb.drain([](std::string_view n, std::string_view p, const std::vector<IpAddr>*) {
@@ -497,7 +518,7 @@ TEST(CommandMailbox, ControlLcoreRunsRequestsAndWakesTheWaiter) {
     });
     Value v = mb.wait(t, std::chrono::seconds(5));
     control.join();
-    EXPECT_EQ(str(v, "ok"), "join:feedA 232.1.1.1");
+    EXPECT_EQ(str(v, "ok"), "join:feedA 233.1.1.1");
     EXPECT_EQ(mb.pending(), 0u);
 }
 

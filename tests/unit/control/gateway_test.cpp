@@ -278,9 +278,9 @@ TEST(GatewayStaging, IPv6SourcesStageAndCommit) {
         src.push_back("2001:db8:aaaa:bbbb:cccc:dddd:eeee:" + std::to_string(1000 + i));
     const std::string id = stage(g, src);
     Value v =
-        g.send("/mcfwd/set_filter,feedA ff3e::1 exclude stage=" + id + " count=300 port=side ;");
+        g.send("/mcfwd/set_filter,feedA ff0e::1 exclude stage=" + id + " count=300 port=side ;");
     ASSERT_EQ(str(v, "ok"), "set_filter") << v.to_json();
-    EXPECT_EQ(read_back(g, "feedA ff3e::1").size(), 300u);
+    EXPECT_EQ(read_back(g, "feedA ff0e::1").size(), 300u);
 }
 
 TEST(GatewayStaging, CommitWithAnotherCountChangesNothingAndEndsTheStage) {
@@ -301,7 +301,7 @@ TEST(GatewayStaging, CommitCarriesEveryCheckOfSetFilter) {
     const std::string before = g.state();
     // The stage's sources are IPv4, the group IPv6.
     std::string id = stage(g, sources(3));
-    EXPECT_EQ(err(g.send("/mcfwd/set_filter,feedA ff3e::1 include stage=" + id +
+    EXPECT_EQ(err(g.send("/mcfwd/set_filter,feedA ff0e::1 include stage=" + id +
                          " count=3 port=uplink ;")),
               "EINVAL");
     id = stage(g, sources(3));

@@ -19,7 +19,7 @@ IpAddr ip(const char* s) {
     return *IpAddr::parse(s);
 }
 
-const IpAddr G = ip("232.1.1.1");
+const IpAddr G = ip("233.1.1.1");
 const IpAddr S1 = ip("10.0.0.1");
 const IpAddr S2 = ip("10.0.0.2");
 const IpAddr S3 = ip("10.0.0.3");
@@ -211,7 +211,7 @@ TEST(Proxy, RouterQueryOnDownstreamPortIsQuerierElectionInput) {
 TEST(Proxy, ReportsOnTheUpstreamPortAreStillIgnored) {
     ProxyRig rig;
     rig.host_report(up, RecordType::allow_new_sources, {S1});
-    EXPECT_EQ(rig.cp.counters().ignored, 1u);
+    EXPECT_EQ(rig.cp.counters().reports_heard, 1u);
     EXPECT_EQ(rig.cp.counters().router_messages, 0u);
     EXPECT_EQ(rig.upstream_filter(), FilterState::none());
     // And the upstream port still answers a query as a host.
@@ -297,6 +297,42 @@ TEST(Proxy, TooManyDownstreamSourcesWidenToAnySource) {
     rig.host_report(1, RecordType::allow_new_sources, many);
     EXPECT_EQ(rig.cp.counters().proxy_widened, 1u);
     EXPECT_EQ(rig.upstream_filter(), FilterState::any_source());
+}
+
+// RFC 4604 §2.2.2: on a downstream link, any-source requests for an SSM group
+// (EXCLUDE-mode records, IGMPv1/v2 and MLDv1 reports) are ignored and counted, so
+// nothing reaches the upstream port; an (S,G) join of the same group is proxied.
+TEST(Proxy, AnySourceRequestsForAnSsmGroupAreIgnoredAndNeverProxied) {
+    ProxyRig rig;
+    rig.take(up);
+    const IpAddr g4 = ip("232.7.7.7"), g6 = ip("ff3e::7");
+    rig.host_report(1, RecordType::change_to_exclude, {}, g4);
+    rig.host_report(1, RecordType::mode_is_exclude, {S2}, g4);
+    auto legacy = [&](const IpAddr& g) {
+        wire::FrameParams host;
+        host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:03");
+        host.ipv4_src = ip("198.51.100.103");
+        host.ipv6_src = ip("fe80::aa:3");
+        std::vector<wire::Frame> frames;
+        ASSERT_EQ(wire::encode(
+                      wire::Message{wire::LegacyReport{g.family(), uint8_t(g.is_v4() ? 2 : 1), g}},
+                      host, frames),
+                  errc::ok);
+        rig.cp.on_control_frame(1, frames.at(0));
+    };
+    legacy(g4);
+    legacy(g6);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->counters().ssm_ignored, 3u);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v6)->counters().ssm_ignored, 1u);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->group_count(), 0u);
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v6)->group_count(), 0u);
+    EXPECT_EQ(rig.upstream_filter(g4), FilterState::none());
+    EXPECT_EQ(rig.upstream_filter(g6), FilterState::none());
+    EXPECT_TRUE(rig.take(up).empty());
+
+    rig.host_report(1, RecordType::allow_new_sources, {S1}, g4);
+    EXPECT_EQ(rig.upstream_filter(g4), include({S1}));
+    EXPECT_EQ(rig.cp.router(1, addr::Family::v4)->counters().ssm_ignored, 3u);
 }
 
 } // namespace

@@ -17,7 +17,7 @@ IpAddr ip(const char* s) {
     return *IpAddr::parse(s);
 }
 
-const IpAddr G1 = ip("232.1.1.1");
+const IpAddr G1 = ip("233.1.1.1");
 const IpAddr G2 = ip("239.2.2.2");
 const IpAddr S1 = ip("10.0.0.1");
 const IpAddr S2 = ip("10.0.0.2");
@@ -105,7 +105,7 @@ TEST(RouterCommand, ListsIncludeAndExcludeRecordsWithSourceAndGroupTimers) {
     const Value& inc = records(v).items()[0];
     EXPECT_EQ(str(inc, "port"), "down1");
     EXPECT_EQ(str(inc, "protocol"), "igmp");
-    EXPECT_EQ(str(inc, "group"), "232.1.1.1");
+    EXPECT_EQ(str(inc, "group"), "233.1.1.1");
     EXPECT_EQ(str(inc, "mode"), "include");
     EXPECT_EQ(strings(inc, "sources"), (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
     // Milliseconds remaining, relative to the clock's now (§6.4.1: IS_IN sets GMI).
@@ -171,9 +171,9 @@ TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
 
 TEST(RouterCommand, CountsGroupsRefusedBeyondMaxGroups) {
     RouterRig rig(/*max_groups=*/2);
-    rig.report(RecordType::mode_is_include, ip("232.0.0.1"), {S1});
-    rig.report(RecordType::mode_is_include, ip("232.0.0.2"), {S1});
-    rig.report(RecordType::mode_is_include, ip("232.0.0.3"), {S1});
+    rig.report(RecordType::mode_is_include, ip("233.0.0.1"), {S1});
+    rig.report(RecordType::mode_is_include, ip("233.0.0.2"), {S1});
+    rig.report(RecordType::mode_is_include, ip("233.0.0.3"), {S1});
     const Value v = rig.run("down1");
     EXPECT_EQ(num(v, "total"), 2u);
     const Value& igmp = v.find("queriers")->items()[0];
@@ -188,7 +188,7 @@ TEST(RouterCommand, CountsGroupsRefusedBeyondMaxGroups) {
 TEST(RouterCommand, PagesThroughGroupsInAddressOrder) {
     RouterRig rig;
     for (int i = 5; i >= 1; --i)
-        rig.report(RecordType::mode_is_exclude, ip(("232.0.0." + std::to_string(i)).c_str()), {});
+        rig.report(RecordType::mode_is_exclude, ip(("233.0.0." + std::to_string(i)).c_str()), {});
     std::vector<std::string> seen;
     size_t start = 0;
     for (int page = 0; page < 10; ++page) {
@@ -203,8 +203,8 @@ TEST(RouterCommand, PagesThroughGroupsInAddressOrder) {
             break;
         start = num(v, "next");
     }
-    EXPECT_EQ(seen, (std::vector<std::string>{"232.0.0.1", "232.0.0.2", "232.0.0.3", "232.0.0.4",
-                                              "232.0.0.5"}));
+    EXPECT_EQ(seen, (std::vector<std::string>{"233.0.0.1", "233.0.0.2", "233.0.0.3", "233.0.0.4",
+                                              "233.0.0.5"}));
     const Value past = rig.run("down1 start=9");
     EXPECT_EQ(records(past).size(), 0u);
     EXPECT_EQ(num(past, "total"), 5u);
@@ -235,13 +235,13 @@ TEST(InternalReceiver, EveryMutationIsEpermAndChangesNothing) {
     std::vector<IpAddr> staged{S2};
     const std::pair<const char*, const char*> changes[] = {
         {"join", "downstream:down1 239.9.9.9 port=uplink"},
-        {"leave", "downstream:down1 232.1.1.1 port=uplink"},
-        {"join_source", "downstream:down1 232.1.1.1 10.0.0.2 port=uplink"},
-        {"leave_source", "downstream:down1 232.1.1.1 10.0.0.1 port=uplink"},
+        {"leave", "downstream:down1 233.1.1.1 port=uplink"},
+        {"join_source", "downstream:down1 233.1.1.1 10.0.0.2 port=uplink"},
+        {"leave_source", "downstream:down1 233.1.1.1 10.0.0.1 port=uplink"},
         {"block", "downstream:down1 239.9.9.9 10.0.0.2 port=uplink"},
         {"unblock", "downstream:down1 239.9.9.9 10.0.0.2 port=uplink"},
-        {"set_filter", "downstream:down1 232.1.1.1 include port=uplink"},
-        {"set_filter", "downstream:down1 232.1.1.1 include stage=1 count=1 port=uplink"},
+        {"set_filter", "downstream:down1 233.1.1.1 include port=uplink"},
+        {"set_filter", "downstream:down1 233.1.1.1 include stage=1 count=1 port=uplink"},
         {"close_receiver", "downstream:down1"},
     };
     for (const auto& [name, params] : changes) {

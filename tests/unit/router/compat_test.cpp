@@ -116,6 +116,24 @@ TEST(CompatIgmp, V1ReportOverridesV2AndIgnoresLeavesAndToInclude) {
     EXPECT_EQ(h.sink.specific(), strs({"Q(G) S=0"}));
 }
 
+// RFC 4604 §2.2.2: for an SSM group a router ignores EXCLUDE-mode records and
+// IGMPv1/v2 / MLDv1 reports (and their leaves / dones): no state, nothing proxied,
+// each one counted.
+TEST_P(Compat, SsmGroupIgnoresExcludeRecordsAndOlderReports) {
+    const char* ssm = v4() ? "232.7.7.7" : "ff3e::7";
+    h.report(RecordType::mode_is_exclude, "", ssm);
+    h.report(RecordType::change_to_exclude, "a", ssm);
+    h.engine.on_legacy_report(h.clock.now(), {h.names.family, older(), ip(ssm)});
+    h.engine.on_leave(h.clock.now(), {h.names.family, ip(ssm)});
+    EXPECT_FALSE(h.engine.group_snapshot(ip(ssm)).has_value());
+    EXPECT_TRUE(h.sink.fwd.empty());
+    EXPECT_EQ(h.engine.counters().ssm_ignored, 4u);
+    // INCLUDE-mode records for the same group are (S,G) joins: kept.
+    h.report(RecordType::allow_new_sources, "a", ssm);
+    EXPECT_TRUE(h.engine.group_snapshot(ip(ssm)).has_value());
+    EXPECT_EQ(h.engine.counters().ssm_ignored, 4u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, Compat, ::testing::Values(&v4_names, &v6_names),
                          [](const auto& info) { return std::string(info.param->name); });
 

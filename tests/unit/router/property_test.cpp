@@ -39,7 +39,7 @@ TEST_P(RandomSequences, InvariantsHoldAfterEveryStep) {
     SplitMix rng(pc.seed);
     h.engine.start(h.now());
     const IpAddr groups[3] = {ip(n.group), ip(n.other_group),
-                              ip(n.family == Family::v4 ? "232.1.1.3" : "ff3e::3")};
+                              ip(n.family == Family::v4 ? "239.1.1.3" : "ff0e::3")};
     const RecordType types[6] = {RecordType::mode_is_include,   RecordType::mode_is_exclude,
                                  RecordType::change_to_include, RecordType::change_to_exclude,
                                  RecordType::allow_new_sources, RecordType::block_old_sources};
