@@ -27,6 +27,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -555,6 +556,16 @@ void Runtime::print_summary() {
                     (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
                     nf->programmed().size(), nf->allmulti() ? "on" : "off",
                     std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
+        if (const size_t groups = pr.table->group_count(); groups > 0) {
+            // Memory per (S,G): every listed source, an any-source group as one.
+            size_t sg = 0;
+            pr.table->for_each(
+                [&](const table::GroupEntry& e) { sg += std::max<size_t>(1, e.source_count()); });
+            std::printf("  port %s: forwarding table: %zu group(s), %zu (S,G), %zu bytes of DPDK "
+                        "memory (%.1f per (S,G); %zu in objects)\n",
+                        pr.cfg->name.c_str(), groups, sg, pr.table->memory_bytes(),
+                        double(pr.table->memory_bytes()) / double(sg), pr.table->used_bytes());
+        }
         for (addr::Family f : {addr::Family::v4, addr::Family::v6})
             if (const router::RouterEngine* r = cp_->router(pr.port->port_id(), f))
                 std::printf("  port %s: %s router: %zu group(s) learned, %s, general queries sent "

@@ -3,6 +3,25 @@
 #include <cstring>
 #include <new>
 
+// Under AddressSanitizer a freed slab object is poisoned until it is handed out
+// again, so a reader touching an entry after a too-early free is reported as
+// use-after-poison, as a heap object would be (the slab would hide it otherwise).
+#if defined(__SANITIZE_ADDRESS__)
+#define MCFWD_TABLE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MCFWD_TABLE_ASAN 1
+#endif
+#endif
+#ifdef MCFWD_TABLE_ASAN
+#include <sanitizer/asan_interface.h>
+#define MCFWD_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define MCFWD_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define MCFWD_POISON(p, n) ((void)(p), (void)(n))
+#define MCFWD_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace mcfwd::table {
 
 namespace {
@@ -26,13 +45,16 @@ Allocator& heap_allocator() noexcept {
 }
 
 TableMemory::~TableMemory() {
-    for (void* c : chunks_)
+    for (void* c : chunks_) {
+        MCFWD_UNPOISON(c, chunk_bytes);
         allocator_->deallocate(c);
+    }
 }
 
 void* TableMemory::slab_allocate(Slab& s) noexcept {
     if (s.free != nullptr) {
         FreeObject* o = s.free;
+        MCFWD_UNPOISON(o, s.size);
         s.free = o->next;
         return o;
     }
@@ -83,6 +105,7 @@ void TableMemory::free(void* p, size_t bytes) noexcept {
         auto* o = static_cast<FreeObject*>(p);
         o->next = s.free;
         s.free = o;
+        MCFWD_POISON(o, n);
         return;
     }
     reserved_ -= n;
