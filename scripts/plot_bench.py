@@ -2,6 +2,7 @@
 """Plots the benchmark results kept by scripts/bench.sh into one PNG.
 
 Usage: plot_bench.py JSON_DIR OUT.png
+       plot_bench.py --scale BEFORE.jsonl AFTER.jsonl OUT.png   (two scale runs)
 Reads JSON_DIR/pipeline.jsonl (bench.sh pipeline), scale.jsonl (bench.sh scale:
 mcfwd against testpmd, ipv4_multicast and l3fwd -E, --no-huge and hugepages),
 table.json and join_latency.json (Google Benchmark output of bench.sh table /
@@ -80,9 +81,9 @@ def pipeline_panel(ax, path):
         ax.text(i, m, "%.1f" % m, ha="center", va="bottom", fontsize=7)
 
 
-def scale_panel(ax, path):
-    ax.set_title("Scale (issue 11): mcfwd (blue, IPv6 cyan) against testpmd io (gray), "
-                 "ipv4_multicast (orange), l3fwd -E (green); hatched: hugepages")
+def scale_panel(ax, path, label=""):
+    ax.set_title("Scale (issue 11)%s: mcfwd (blue, IPv6 cyan) against testpmd io (gray), "
+                 "ipv4_multicast (orange), l3fwd -E (green); hatched: hugepages" % label)
     if not os.path.exists(path):
         return missing(ax, "scale")
     by = rates(path)
@@ -170,7 +171,21 @@ def latency_panel(ax, path):
     ax.legend(fontsize=8)
 
 
+def scale_before_after(before, after, out):
+    """Two scale panels, one above the other, on the same y axis."""
+    fig = plt.figure(figsize=(13, 9))
+    top = fig.add_subplot(2, 1, 1)
+    scale_panel(top, before, ", before")
+    bottom = fig.add_subplot(2, 1, 2, sharey=top)
+    scale_panel(bottom, after, ", after")
+    fig.suptitle("scripts/bench.sh scale, before and after issue 11 (shared 2-core VM)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--scale":
+        return scale_before_after(sys.argv[2], sys.argv[3], sys.argv[4])
     d, out = sys.argv[1], sys.argv[2]
     fig = plt.figure(figsize=(13, 14))
     grid = fig.add_gridspec(3, 2)
