@@ -14,7 +14,7 @@ packages=(
   # scripts/plot_bench.py (docs/benchmarks.png)
   python3-matplotlib
   # packet tools and network namespaces for the wire and end-to-end tests
-  tshark python3-scapy iproute2 bridge-utils tcpdump
+  tshark python3-scapy iproute2 bridge-utils tcpdump ethtool
   python3
 )
 

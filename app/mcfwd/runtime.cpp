@@ -541,12 +541,14 @@ void Runtime::print_summary() {
         std::printf("\n");
     }
     std::printf("  control:");
+    bool any_control = false;
     control::for_each_counter(
-        cp_->counters(), [](std::string_view name, std::string_view, uint64_t v) {
+        cp_->counters(), [&](std::string_view name, std::string_view, uint64_t v) {
             if (v)
                 std::printf(" %.*s=%llu", int(name.size()), name.data(), (unsigned long long)v);
+            any_control |= v != 0;
         });
-    std::printf("\n");
+    std::printf(any_control ? "\n" : " no control frames\n");
     for (PortRuntime& pr : ports_) {
         const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
         std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu), NIC %zu MAC(s) "
