@@ -163,15 +163,6 @@ constexpr size_t max_limit = 200;    // DPDK 22.11: 256 entries per dict
 constexpr size_t max_source_page = 256;
 constexpr size_t max_listed_macs = 64; // programmed MACs shown (the count is always shown)
 
-// Echoes untrusted text into a message: bounded and printable.
-std::string quote(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 40))
-        out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    if (s.size() > 40)
-        out += "...";
-    return out;
-}
 
 struct Args {
     std::vector<std::string_view> pos;
@@ -1157,6 +1148,15 @@ size_t Mailbox::pending() const {
     for (const Ticket& t : queue_)
         n += t->state == Request::State::queued;
     return n;
+}
+
+std::string quote(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 40))
+        out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (s.size() > 40)
+        out += "...";
+    return out;
 }
 
 } // namespace mcfwd::control

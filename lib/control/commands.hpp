@@ -183,4 +183,8 @@ private:
     bool closed_ = false;
 };
 
+/// Untrusted text (a name, an argument) as an error message may echo it: the
+/// first 40 bytes, anything unprintable as '?', "..." when cut.
+std::string quote(std::string_view s);
+
 } // namespace mcfwd::control

@@ -36,15 +36,6 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
     return v;
 }
 
-// Untrusted text in a message: bounded and printable.
-std::string quote(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 40))
-        out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    if (s.size() > 40)
-        out += "...";
-    return out;
-}
 
 std::string seconds(duration d) {
     return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
