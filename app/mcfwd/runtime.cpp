@@ -81,6 +81,9 @@ int forwarding_main(void* arg) {
     return 0;
 }
 
+static_assert(config::max_outlets == table::max_outlets,
+              "the configuration's outlet limit is the tables' mask width");
+
 struct PortRuntime {
     const config::Port* cfg = nullptr;
     std::unique_ptr<ethdev::EthdevPort> port;

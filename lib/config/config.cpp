@@ -848,8 +848,18 @@ size_t Reader::port_ref(const Field& f, const std::string& path, const Config& c
 
 void Reader::read_receivers(const Field& f, Config& c) {
     const std::vector<Field> rs = sequence(f, "receivers");
-    for (size_t i = 0; i < rs.size(); ++i)
+    size_t downstream = 0;
+    for (const Port& p : c.ports)
+        downstream += p.role == PortRole::downstream;
+    for (size_t i = 0; i < rs.size(); ++i) {
+        if (downstream + i + 1 > max_outlets)
+            fail(rs[i].loc, index("receivers", i),
+                 "too many outlets: " + std::to_string(rs.size()) + " receiver(s) and " +
+                     std::to_string(downstream) + " downstream port(s), at most " +
+                     std::to_string(max_outlets) + " in all (each is one outlet of the " +
+                     "forwarding tables)");
         c.receivers.push_back(read_receiver(rs[i], index("receivers", i), c));
+    }
 }
 
 Receiver Reader::read_receiver(const Field& f, const std::string& path, const Config& c) {

@@ -179,6 +179,11 @@ struct Receiver {
     Location location;
 };
 
+/// Receivers plus downstream ports at the most: each is one outlet of every
+/// forwarding lcore, and a port's forwarding table addresses outlets by the bits
+/// of a 64-bit mask (table::max_outlets; app/mcfwd checks the two agree).
+inline constexpr size_t max_outlets = 64;
+
 struct Config {
     std::string file; // the name used in messages
     std::vector<std::string> eal;

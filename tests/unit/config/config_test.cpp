@@ -476,3 +476,46 @@ TEST(ConfigFile, FileNameIsTheNameInMessages) {
 
 } // namespace
 } // namespace mcfwd::config
+
+namespace mcfwd::config {
+namespace {
+
+/// ports (YAML lines) and n receivers, one per line, each with its own ring.
+std::string with_receivers(const std::string& ports, int n) {
+    std::string y = ports + "receivers:\n";
+    for (int i = 0; i < n; ++i)
+        y += "  - { name: r" + std::to_string(i) + ", sink: { ring: r" + std::to_string(i) + " } }\n";
+    return y;
+}
+
+// Each receiver and each downstream port is one outlet of the forwarding tables,
+// whose masks have 64 bits: the 65th is refused at its own entry, before EAL.
+TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
+    const std::string one_port = "ports: [{ name: up, device: net_null0 }]\n";
+    EXPECT_EQ(load_string(with_receivers(one_port, 64), "t.yaml").receivers.size(), 64u);
+    try {
+        load_string(with_receivers(one_port, 65), "t.yaml");
+        FAIL() << "65 receivers were accepted";
+    } catch (const ConfigError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("t.yaml:67:5:"), std::string::npos) << what; // receivers[64]'s entry
+        EXPECT_NE(what.find("receivers[64]"), std::string::npos) << what;
+        EXPECT_NE(what.find("at most 64"), std::string::npos) << what;
+    }
+    const std::string proxy = "ports:\n"
+                              "  - { name: up, device: net_null0 }\n"
+                              "  - { name: down, device: net_null1, role: downstream,"
+                              " ipv4: { address: 198.51.100.1 } }\n";
+    EXPECT_EQ(load_string(with_receivers(proxy, 63), "t.yaml").receivers.size(), 63u);
+    try {
+        load_string(with_receivers(proxy, 64), "t.yaml");
+        FAIL() << "64 receivers beside a downstream port were accepted";
+    } catch (const ConfigError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("receivers[63]"), std::string::npos) << what;
+        EXPECT_NE(what.find("1 downstream port(s)"), std::string::npos) << what;
+    }
+}
+
+} // namespace
+} // namespace mcfwd::config
