@@ -67,33 +67,32 @@ def rate_bars(ax, by, names):
     return med
 
 
-def pipeline_panel(ax, path):
-    ax.set_title("Pipeline: input rate, one forwarding core\n(net_pcap infinite_rx -> net_null)")
+def rates_panel(ax, path, title, what, ylabel):
+    """Bars of each run's median Mpps over its rounds (whiskers: min-max), labelled."""
+    ax.set_title(title)
     if not os.path.exists(path):
-        return missing(ax, "pipeline")
+        return missing(ax, what)
     by = rates(path)
     names = list(by)
     med = rate_bars(ax, by, names)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
-    ax.set_ylabel("Mpps (median of rounds; bars: min-max)")
+    ax.set_ylabel(ylabel)
     for i, m in enumerate(med):
         ax.text(i, m, "%.1f" % m, ha="center", va="bottom", fontsize=7)
+
+
+def pipeline_panel(ax, path):
+    rates_panel(ax, path,
+                "Pipeline: input rate, one forwarding core\n(net_pcap infinite_rx -> net_null)",
+                "pipeline", "Mpps (median of rounds; bars: min-max)")
 
 
 def scale_panel(ax, path, label=""):
-    ax.set_title("Scale (issue 11)%s: mcfwd (blue, IPv6 cyan) against testpmd io (gray), "
-                 "ipv4_multicast (orange), l3fwd -E (green); hatched: hugepages" % label)
-    if not os.path.exists(path):
-        return missing(ax, "scale")
-    by = rates(path)
-    names = list(by)
-    med = rate_bars(ax, by, names)
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
-    ax.set_ylabel("Mpps in (median of rounds; bars: min-max)")
-    for i, m in enumerate(med):
-        ax.text(i, m, "%.1f" % m, ha="center", va="bottom", fontsize=7)
+    rates_panel(ax, path,
+                "Scale (issue 11)%s: mcfwd (blue, IPv6 cyan) against testpmd io (gray), "
+                "ipv4_multicast (orange), l3fwd -E (green); hatched: hugepages" % label,
+                "scale", "Mpps in (median of rounds; bars: min-max)")
 
 
 def table_panel(ax, path):

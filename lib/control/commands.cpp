@@ -380,13 +380,9 @@ std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limi
 
 Value Executor::run(std::string_view name, std::string_view params,
                     const std::vector<IpAddr>* staged) {
-    const CommandInfo* info = find_command(name);
-    if (!info)
-        return error_value("EINVAL", "unknown command " + quote(name));
-    // Refused before the parameters are even read: read-only means no change at all.
-    if (info->mutates && ctx_.read_only)
-        return error_value("EPERM", "telemetry is read-only (telemetry.read_only in the "
-                                    "configuration)");
+    const CommandInfo* info = nullptr;
+    if (auto e = refuse_early(name, ctx_.read_only, info))
+        return *e;
     // The stages live on the telemetry side (gateway.hpp), never here.
     if (name.substr(0, 6) == "stage_")
         return error_value("EINVAL", std::string(name) + " is run by the telemetry side");
@@ -1046,6 +1042,18 @@ const CommandInfo* find_command(std::string_view name) {
         if (c.name == name)
             return &c;
     return nullptr;
+}
+
+std::optional<Value> refuse_early(std::string_view name, bool read_only,
+                                  const CommandInfo*& info) {
+    info = find_command(name);
+    if (!info)
+        return error_value("EINVAL", "unknown command " + quote(name));
+    // Refused before the parameters are even read: read-only means no change at all.
+    if (info->mutates && read_only)
+        return error_value("EPERM", "telemetry is read-only (telemetry.read_only in the "
+                                    "configuration)");
+    return std::nullopt;
 }
 
 Value execute(CommandContext& ctx, std::string_view name, std::string_view params,

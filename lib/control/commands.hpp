@@ -119,6 +119,11 @@ struct CommandInfo {
 /// execute() answers its control-plane part.
 std::span<const CommandInfo> command_list();
 const CommandInfo* find_command(std::string_view name);
+/// The refusals every entry point gives before reading parameters: an unknown
+/// command (EINVAL) and, with read_only, any change (EPERM). Sets info to the
+/// command when it answers nullopt.
+std::optional<Value> refuse_early(std::string_view name, bool read_only,
+                                  const CommandInfo*& info);
 
 /// What commands run against. Everything referenced must outlive the context.
 struct CommandContext {

@@ -135,13 +135,9 @@ size_t Staging::open_count(time_point now) {
 // ---- Gateway ---------------------------------------------------------------------------
 
 Value Gateway::handle(std::string_view name, std::string_view params, size_t wire_length) {
-    const CommandInfo* info = find_command(name);
-    if (!info)
-        return error_value("EINVAL", "unknown command " + quote(name));
-    // Read-only refuses a change before anything else is looked at.
-    if (info->mutates && setup_.read_only)
-        return error_value("EPERM", "telemetry is read-only (telemetry.read_only in the "
-                                    "configuration)");
+    const CommandInfo* info = nullptr;
+    if (auto e = refuse_early(name, setup_.read_only, info))
+        return *e;
     std::string_view body;
     if (auto e = check_framing(*info, params, wire_length, body))
         return *e;

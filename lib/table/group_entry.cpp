@@ -209,31 +209,15 @@ std::vector<OutletId> GroupEntry::outlets() const {
 uint64_t GroupEntry::listed(const IpAddr& source) const noexcept {
     if (source.is_v4() != (family_ == 4))
         return 0;
-    if (format_ == format_hashed) {
-        uint64_t hi, lo;
-        detail::split(source, hi, lo);
+    uint64_t hi, lo;
+    detail::split(source, hi, lo);
+    if (format_ == format_hashed)
         return listed_hashed(hi, lo);
-    }
     // Uniform: a listed source is listed by the include-mode outlets (INCLUDE {}
     // ones are left out, so every one of them lists it) and by the exclude-mode
     // outlets that do not accept it.
-    const uint64_t a = family_ == 4 ? accept_v4(load_u32(source.v4_bytes()))
-                                    : accept_v6(source.bytes().data());
-    const bool found = n_inline_ > 0 && a == second_ &&
-                       [&] {
-                           if (family_ == 4) {
-                               const uint32_t v = load_u32(source.v4_bytes());
-                               for (unsigned i = 0; i < n_inline_; ++i)
-                                   if (inline_v4()[i] == v)
-                                       return true;
-                               return false;
-                           }
-                           for (unsigned i = 0; i < n_inline_; ++i)
-                               if (std::memcmp(bytes() + v6_inline_offset + 16 * i,
-                                               source.bytes().data(), 16) == 0)
-                                   return true;
-                           return false;
-                       }();
+    const bool found = family_ == 4 ? inline_has_v4(load_u32(source.v4_bytes()))
+                                    : inline_has_v6(hi, lo);
     return found ? include_mask() | (exclude_mask() & ~second_) : 0;
 }
 

@@ -172,13 +172,8 @@ public:
     /// Reader hot path, IPv4 entries: the outlets accepting source (4 bytes as
     /// the packet carries them, loaded as a uint32). No writes, no allocation.
     uint64_t accept_v4(uint32_t source) const noexcept {
-        if (__builtin_expect(format_ != format_hashed, 1)) {
-            const uint32_t* s = inline_v4();
-            bool found = false;
-            for (unsigned i = 0; i < n_inline_; ++i)
-                found |= s[i] == source;
-            return found ? second_ : unlisted_;
-        }
+        if (__builtin_expect(format_ != format_hashed, 1))
+            return inline_has_v4(source) ? second_ : unlisted_;
         return accept_hashed(0, detail::v4_mapped_lo(source));
     }
     /// Reader hot path, IPv6 entries: source is 16 bytes in network order.
@@ -186,13 +181,8 @@ public:
         uint64_t hi, lo;
         std::memcpy(&hi, source, 8);
         std::memcpy(&lo, source + 8, 8);
-        if (__builtin_expect(format_ != format_hashed, 1)) {
-            const uint64_t* s = reinterpret_cast<const uint64_t*>(bytes() + v6_inline_offset);
-            bool found = false;
-            for (unsigned i = 0; i < n_inline_; ++i)
-                found |= (s[2 * i] == hi) & (s[2 * i + 1] == lo);
-            return found ? second_ : unlisted_;
-        }
+        if (__builtin_expect(format_ != format_hashed, 1))
+            return inline_has_v6(hi, lo) ? second_ : unlisted_;
         return accept_hashed(hi, lo);
     }
     /// IPv4 entries: the group as the packet carries it (network order).
@@ -239,6 +229,21 @@ private:
     const uint8_t* bytes() const noexcept { return reinterpret_cast<const uint8_t*>(this); }
     const uint32_t* inline_v4() const noexcept {
         return reinterpret_cast<const uint32_t*>(bytes() + header_size);
+    }
+    /// Uniform layout: whether source is among the inline ones (branch-free scan).
+    bool inline_has_v4(uint32_t source) const noexcept {
+        const uint32_t* s = inline_v4();
+        bool found = false;
+        for (unsigned i = 0; i < n_inline_; ++i)
+            found |= s[i] == source;
+        return found;
+    }
+    bool inline_has_v6(uint64_t hi, uint64_t lo) const noexcept {
+        const uint64_t* s = reinterpret_cast<const uint64_t*>(bytes() + v6_inline_offset);
+        bool found = false;
+        for (unsigned i = 0; i < n_inline_; ++i)
+            found |= (s[2 * i] == hi) & (s[2 * i + 1] == lo);
+        return found;
     }
     size_t tail_offset() const noexcept { return family_ == 4 ? header_size : v6_inline_offset; }
     const HashedTail* tail() const noexcept {
