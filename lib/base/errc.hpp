@@ -21,6 +21,8 @@ enum class errc : int {
     not_supported = ENOTSUP,        // driver has no multicast filter
     no_space = ENOSPC,              // driver filter table full
     io = EIO,                       // driver failed
+    exists = EEXIST,                // a named resource (a ring) exists already
+    no_memory = ENOMEM,             // out of memory
 };
 
 /// The errno name of an error code ("EADDRINUSE"); "OK" for errc::ok.
@@ -46,6 +48,10 @@ constexpr std::string_view errc_name(errc e) noexcept {
         return "ENOSPC";
     case errc::io:
         return "EIO";
+    case errc::exists:
+        return "EEXIST";
+    case errc::no_memory:
+        return "ENOMEM";
     }
     return "EUNKNOWN";
 }
@@ -73,6 +79,10 @@ constexpr errc errc_from_errno(int e) noexcept {
         return errc::not_supported;
     case ENOSPC:
         return errc::no_space;
+    case EEXIST:
+        return errc::exists;
+    case ENOMEM:
+        return errc::no_memory;
     default:
         return errc::io;
     }

@@ -1,5 +1,7 @@
 #include "control/commands.hpp"
 
+#include "base/names.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -126,7 +128,7 @@ bool is_error(const Value& v) {
 
 namespace {
 
-constexpr std::array<CommandInfo, 18> commands_table{{
+constexpr std::array<CommandInfo, 19> commands_table{{
     {"ports", false, "[PORT]", "ports: link, groups, NIC filter (MACs, allmulticast and why)"},
     {"groups", false, "[PORT] [start=N] [limit=N]",
      "each port's merged groups: filter, reference count, members, IGMP/MLD state"},
@@ -151,7 +153,10 @@ constexpr std::array<CommandInfo, 18> commands_table{{
     {"stage_open", true, ";", "open a stage for a long source list: answers its id"},
     {"stage_add", true, "ID SOURCE... ;", "add sources to a stage: answers the stage's count"},
     {"stage_abort", true, "ID ;", "drop a stage"},
-    {"close_receiver", true, "RECEIVER ;", "leave every group of the receiver and forget it"},
+    {"add_receiver", true, "RECEIVER [ring=NAME] [size=N] | [tx_port=PORT] ;",
+     "a new receiver delivering into a ring (made now) or onto a port"},
+    {"close_receiver", true, "RECEIVER ;",
+     "leave every group of the receiver, free its sink and its name"},
     {"help", false, "", "the command list"},
 }};
 
@@ -313,6 +318,7 @@ private:
                                         port_name(*port) + " (mcfwdctl router)");
     }
     Value filter(const Args& a);
+    Value add_receiver(const Args& a);
     Value close_receiver(const Args& a);
     // Which port a membership command acts on (docs/TELEMETRY.md "Parameters"):
     // port=NAME, the only port, or the one port where the receiver has the group
@@ -390,6 +396,7 @@ Value Executor::run(std::string_view name, std::string_view params,
     static constexpr std::string_view port_opt[] = {"port"};
     static constexpr std::string_view filter_opts[] = {"port", "start", "limit"};
     static constexpr std::string_view set_filter_opts[] = {"port", "stage", "count"};
+    static constexpr std::string_view add_receiver_opts[] = {"ring", "size", "tx_port"};
     std::span<const std::string_view> allowed;
     if (name == "groups" || name == "receivers" || name == "router")
         allowed = listing_opts;
@@ -397,6 +404,8 @@ Value Executor::run(std::string_view name, std::string_view params,
         allowed = filter_opts;
     else if (name == "set_filter")
         allowed = set_filter_opts;
+    else if (name == "add_receiver")
+        allowed = add_receiver_opts;
     else if (info->mutates && name != "close_receiver")
         allowed = port_opt;
     Args a;
@@ -415,6 +424,8 @@ Value Executor::run(std::string_view name, std::string_view params,
             return error_value("EINVAL", std::string(name) + " takes no parameters");
         return name == "stats" ? stats() : help();
     }
+    if (name == "add_receiver")
+        return add_receiver(a);
     if (name == "close_receiver")
         return close_receiver(a);
     if (name == "filter")
@@ -680,13 +691,12 @@ Value Executor::receivers(const Args& a) {
         e.set("id", uint64_t(rid));
         // The proxy's own receivers (one per downstream port): shown, never changed.
         e.set("internal", uint64_t(ctx_.cp->internal_receiver_port(rid).has_value()));
-        std::optional<table::OutletId> outlet;
-        if (ctx_.outlet_of)
-            outlet = ctx_.outlet_of(rid);
-        if (outlet) {
+        if (auto outlet = ctx_.cp->publisher().outlet_of(rid)) {
             e.set("outlet", uint64_t(*outlet));
-            if (ctx_.delivered)
-                e.set("delivered", ctx_.delivered(*outlet));
+            if (ctx_.sinks) {
+                e.set("sink", ctx_.sinks->describe(*outlet));
+                e.set("delivered", ctx_.sinks->delivered(*outlet));
+            }
         }
         struct M {
             size_t rank;
@@ -753,6 +763,22 @@ Value Executor::stats() {
     tv.set("refused", p.refused);
     tv.set("unbound_skipped", p.unbound_skipped);
     v.set("tables", std::move(tv));
+    // Each outlet by id: the receiver delivering through it (a downstream port's
+    // is its internal receiver) and what it delivered.
+    if (ctx_.sinks) {
+        std::map<table::OutletId, std::string> by_outlet;
+        engine_.for_each_receiver([&](membership::ReceiverId r, std::string_view n) {
+            if (auto o = ctx_.cp->publisher().outlet_of(r))
+                by_outlet[*o] = std::string(n);
+        });
+        Value names = Value::list(), delivered = Value::list();
+        for (const auto& [o, n] : by_outlet) {
+            names.push(n);
+            delivered.push(ctx_.sinks->delivered(o));
+        }
+        v.set("outlets", std::move(names));
+        v.set("delivered", std::move(delivered));
+    }
     return v;
 }
 
@@ -1011,6 +1037,79 @@ Value Executor::filter(const Args& a) {
     return out;
 }
 
+// A receiver made while running, as a socket is opened (the seed's conn_t): its
+// sink first, so a refused name or a full outlet table leaves nothing behind.
+Value Executor::add_receiver(const Args& a) {
+    if (a.pos.size() != 1)
+        return error_value("EINVAL", "usage: add_receiver RECEIVER [ring=NAME] [size=N] | "
+                                     "[tx_port=PORT] ;");
+    const std::string_view name = a.pos[0];
+    if (!is_object_name(name))
+        return error_value("EINVAL", quote(name) + " is not a valid receiver name: 1 to " +
+                                         std::to_string(object_name_max) +
+                                         " characters of [a-z0-9_-]");
+    if (!ctx_.sinks)
+        return error_value("ENOTSUP", "receivers cannot be added here (no data path)");
+    if (engine_.find_receiver(name))
+        return error_value("EADDRINUSE", "a receiver named " + quote(name) + " exists");
+    SinkRequest req;
+    const auto ring = a.opt("ring"), size = a.opt("size"), tx_port = a.opt("tx_port");
+    std::string what;
+    if (tx_port) {
+        if (ring || size)
+            return error_value("EINVAL", "tx_port= and ring=/size= exclude each other");
+        const Port* p = port_by_name(*tx_port);
+        if (!p)
+            return error_value("ENXIO", "no port named " + quote(*tx_port));
+        req.kind = SinkRequest::Kind::port;
+        req.port = p->id;
+        what = "port " + p->name;
+    } else {
+        req.ring = std::string(ring.value_or(name));
+        if (!is_ring_name(req.ring))
+            return error_value("EINVAL", "ring=" + quote(req.ring) + ": not a ring name: 1 to " +
+                                             std::to_string(ring_name_max) +
+                                             " characters of [A-Za-z0-9_.-]" +
+                                             (ring ? "" : " (give ring=NAME)"));
+        if (size) {
+            const auto n = parse_count(*size);
+            if (!n || !is_ring_size(*n))
+                return error_value("EINVAL", "size=" + quote(*size) +
+                                                 ": want a power of two in " +
+                                                 std::to_string(ring_size_min) + ".." +
+                                                 std::to_string(ring_size_max));
+            req.ring_size = static_cast<uint32_t>(*n);
+        }
+        what = "ring " + req.ring;
+    }
+    auto outlet = ctx_.sinks->open(name, req);
+    if (!outlet) {
+        const errc e = outlet.error();
+        std::string why = e == errc::no_buffer_space
+                              ? "all " + std::to_string(table::max_outlets) +
+                                    " outlets are in use (receivers and downstream ports)"
+                          : e == errc::exists ? "a ring of that name exists"
+                          : e == errc::invalid && req.kind == SinkRequest::Kind::port
+                              ? "not a sink port (no TX queues for the forwarding lcores)"
+                              : "the sink could not be made";
+        return error_value(errc_name(e), "add_receiver " + quote(name) + ": " + what + ": " + why);
+    }
+    auto rid = engine_.open_receiver(name);
+    if (!rid) {
+        ctx_.sinks->close(*outlet);
+        return error_value(errc_name(rid.error()), "add_receiver " + quote(name) + " failed");
+    }
+    ctx_.cp->publisher().bind_receiver(*rid, *outlet);
+    Value v;
+    v.set("ok", "add_receiver");
+    v.set("receiver", name);
+    v.set("outlet", uint64_t(*outlet));
+    v.set("sink", ctx_.sinks->describe(*outlet));
+    return v;
+}
+
+// The seed's ilg_delete_all, then the sink: the engine republishes every group
+// without the receiver before its outlet is given back (Sinks' lifetime rule).
 Value Executor::close_receiver(const Args& a) {
     if (a.pos.size() != 1)
         return error_value("EINVAL", "usage: close_receiver RECEIVER");
@@ -1028,6 +1127,13 @@ Value Executor::close_receiver(const Args& a) {
     v.set("ok", "close_receiver");
     v.set("receiver", a.pos[0]);
     v.set("memberships_left", n);
+    if (auto outlet = ctx_.cp->publisher().unbind_receiver(*rid)) {
+        if (ctx_.sinks) {
+            v.set("sink", ctx_.sinks->describe(*outlet));
+            v.set("delivered", ctx_.sinks->delivered(*outlet));
+            ctx_.sinks->close(*outlet);
+        }
+    }
     return v;
 }
 

@@ -31,6 +31,7 @@
 
 #include "base/clock.hpp"
 #include "control/control_plane.hpp"
+#include "control/sinks.hpp"
 #include "table/group_entry.hpp"
 
 #include <condition_variable>
@@ -135,10 +136,10 @@ struct CommandContext {
     const Clock* clock = nullptr; // timers are shown as milliseconds from now
     std::vector<Port> ports;      // configuration order
     bool read_only = false;       // refuse every mutating command with EPERM
-    /// The outlet a receiver's packets go to (nullopt: none); may be empty.
-    std::function<std::optional<table::OutletId>(membership::ReceiverId)> outlet_of;
-    /// Packets delivered to an outlet, summed over lcores; may be empty.
-    std::function<uint64_t(table::OutletId)> delivered;
+    /// Receivers' sinks: add_receiver makes one, close_receiver gives it back,
+    /// listings show what each delivered. Null: add_receiver is ENOTSUP and no
+    /// delivered counts are shown.
+    Sinks* sinks = nullptr;
 };
 
 /// Longest parameter string execute() takes: what fits one DPDK telemetry read

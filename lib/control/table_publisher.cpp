@@ -11,9 +11,28 @@ void TablePublisher::bind_port(membership::PortId port, table::PortTable& table)
 
 void TablePublisher::bind_receiver(membership::ReceiverId r, table::OutletId outlet) {
     outlets_[r] = outlet;
-    for (membership::PortId p = 0; p < tables_.size(); ++p)
-        if (tables_[p])
-            publish_port(p);
+    // Only r's own groups change (none, for a receiver opened just now).
+    std::vector<std::pair<membership::PortId, addr::IpAddr>> mine;
+    engine_.for_each_membership(
+        r, [&](const membership::MembershipView& m) { mine.emplace_back(m.port, m.group); });
+    for (const auto& [p, g] : mine)
+        publish(p, g);
+}
+
+std::optional<table::OutletId> TablePublisher::unbind_receiver(membership::ReceiverId r) {
+    auto it = outlets_.find(r);
+    if (it == outlets_.end())
+        return std::nullopt;
+    const table::OutletId o = it->second;
+    outlets_.erase(it);
+    return o;
+}
+
+std::optional<table::OutletId> TablePublisher::outlet_of(membership::ReceiverId r) const {
+    auto it = outlets_.find(r);
+    if (it == outlets_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 void TablePublisher::publish_port(membership::PortId port) {

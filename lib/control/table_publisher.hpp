@@ -20,6 +20,7 @@
 #include "membership/engine.hpp"
 #include "table/port_table.hpp"
 
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -42,6 +43,12 @@ public:
     void bind_port(membership::PortId port, table::PortTable& table);
     /// Receiver r's packets go to outlet. Its existing memberships are published.
     void bind_receiver(membership::ReceiverId r, table::OutletId outlet);
+    /// Forgets r's outlet and returns it (nullopt: r had none). Call after the
+    /// engine closed r: its groups were republished without it then, so no table
+    /// names the outlet for r any more.
+    std::optional<table::OutletId> unbind_receiver(membership::ReceiverId r);
+    /// The outlet r delivers through, or nullopt.
+    std::optional<table::OutletId> outlet_of(membership::ReceiverId r) const;
 
     const PublisherStats& stats() const noexcept { return stats_; }
 

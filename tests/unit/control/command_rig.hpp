@@ -1,6 +1,7 @@
 // A real control plane for command tests (commands_test.cpp, gateway_test.cpp):
 // two simulated ports ("uplink" id 0, "side" id 3) and two receivers ("feedA"
-// outlet 0, "feedB" outlet 1), plus helpers to read answers.
+// outlet 0, "feedB" outlet 1), sinks that record what was opened and closed,
+// plus helpers to read answers.
 #pragma once
 
 #include "control/commands.hpp"
@@ -9,13 +10,51 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace mcfwd::control::testing {
 
 inline IpAddr ip(const char* s) {
     return *IpAddr::parse(s);
 }
+
+// Sinks as the data path keeps them, without DPDK: the lowest free id, rings by
+// name (a name in use is EEXIST), ports that may be sinks, and what was closed.
+// Outlet o has delivered 100 + o packets.
+struct FakeSinks final : Sinks {
+    std::map<table::OutletId, std::string> open_ids; // id -> describe()
+    std::vector<table::OutletId> closed;
+    std::set<PortId> sink_ports{3};
+    size_t capacity = table::max_outlets;
+
+    Result<table::OutletId> open(std::string_view, const SinkRequest& r) override {
+        std::string what = r.kind == SinkRequest::Kind::ring ? "ring " + r.ring
+                                                             : "port " + std::to_string(r.port);
+        if (r.kind == SinkRequest::Kind::port && !sink_ports.count(r.port))
+            return errc::invalid;
+        for (const auto& [id, w] : open_ids)
+            if (w == what && r.kind == SinkRequest::Kind::ring)
+                return errc::exists;
+        for (table::OutletId id = 0; id < capacity; ++id)
+            if (!open_ids.count(id)) {
+                open_ids[id] = what;
+                return id;
+            }
+        return errc::no_buffer_space;
+    }
+    void close(table::OutletId id) override {
+        EXPECT_EQ(open_ids.erase(id), 1u) << "closed an outlet that was not open: " << id;
+        closed.push_back(id);
+    }
+    uint64_t delivered(table::OutletId id) const override { return 100 + id; }
+    std::string describe(table::OutletId id) const override {
+        auto it = open_ids.find(id);
+        return it == open_ids.end() ? "" : it->second;
+    }
+};
 
 struct Rig {
     explicit Rig(membership::Limits limits = {})
@@ -29,14 +68,8 @@ struct Rig {
         ctx.cp = &cp;
         ctx.clock = &clock;
         ctx.ports = {{"uplink", 0}, {"side", 3}};
-        ctx.outlet_of = [this](membership::ReceiverId r) -> std::optional<table::OutletId> {
-            if (r == a)
-                return 0;
-            if (r == b)
-                return 1;
-            return std::nullopt;
-        };
-        ctx.delivered = [](table::OutletId o) { return uint64_t(100 + o); };
+        sinks.open_ids = {{0, "ring feedA"}, {1, "ring feedB"}};
+        ctx.sinks = &sinks;
     }
     void add(PortId id, const char* name, simnic::SimNic& nic, table::PortTable& t,
              const char* mac) {
@@ -70,6 +103,7 @@ struct Rig {
     table::QsbrReclaimer reclaimer;
     table::PortTable up_table, side_table;
     ControlPlane cp;
+    FakeSinks sinks;
     CommandContext ctx;
     membership::ReceiverId a{}, b{};
     size_t frames_sent = 0;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <atomic>
 #include <thread>
 
@@ -40,7 +42,7 @@ TEST(Commands, HelpListsEveryCommand) {
     Value h = rig.run("help");
     for (const CommandInfo& c : command_list())
         EXPECT_NE(h.find(c.name), nullptr) << c.name;
-    EXPECT_EQ(command_list().size(), 18u);
+    EXPECT_EQ(command_list().size(), 19u);
 }
 
 // DPDK 22.11 refuses to register a command whose help text (the app writes
@@ -260,6 +262,103 @@ TEST(Commands, CloseReceiverLeavesEverything) {
     EXPECT_EQ(err(rig.run("close_receiver", "feedA")), "ENOENT");
     EXPECT_EQ(err(rig.run("close_receiver", "")), "EINVAL");
     EXPECT_EQ(err(rig.run("close_receiver", "feedB port=uplink")), "EINVAL");
+}
+
+// ---- receivers at run time: add_receiver, close_receiver --------------------------------
+
+// The outlets (mask bits) port 0's table delivers (group, source) to.
+std::set<table::OutletId> outlets_for(Rig& rig, const char* g, const char* s) {
+    std::set<table::OutletId> out;
+    if (const table::GroupEntry* e = rig.up_table.lookup(ip(g)))
+        for (uint64_t m = e->accept(ip(s)); m != 0; m &= m - 1)
+            out.insert(table::OutletId(__builtin_ctzll(m)));
+    return out;
+}
+
+TEST(Commands, AddedReceiverGetsARingAndDeliversPerItsFilter) {
+    Rig rig;
+    Value v = rig.run("add_receiver", "feedc size=4096");
+    EXPECT_EQ(str(v, "ok"), "add_receiver") << v.to_json();
+    EXPECT_EQ(num(v, "outlet"), 2u); // 0 and 1 are feedA's and feedB's
+    EXPECT_EQ(str(v, "sink"), "ring feedc");
+    ASSERT_FALSE(is_error(rig.run("set_filter", "feedc 239.1.1.1 include 10.0.0.1 port=uplink")));
+    ASSERT_FALSE(is_error(rig.run("join", "feedA 239.1.1.1 port=uplink")));
+    EXPECT_EQ(outlets_for(rig, "239.1.1.1", "10.0.0.1"), (std::set<table::OutletId>{0, 2}));
+    EXPECT_EQ(outlets_for(rig, "239.1.1.1", "10.0.0.2"), (std::set<table::OutletId>{0}));
+    const Value r = rig.run("receivers", "feedc").find("receivers")->items()[0];
+    EXPECT_EQ(num(r, "outlet"), 2u);
+    EXPECT_EQ(str(r, "sink"), "ring feedc");
+    EXPECT_EQ(num(r, "delivered"), 102u);
+    // A named ring, and a port sink on a port that may be one.
+    EXPECT_EQ(str(rig.run("add_receiver", "feedd ring=Feed.D-1"), "sink"), "ring Feed.D-1");
+    EXPECT_EQ(str(rig.run("add_receiver", "feede tx_port=side"), "sink"), "port 3");
+    // Stats list every outlet by id with what it delivered.
+    const Value st = rig.run("stats");
+    EXPECT_EQ(st.find("outlets")->to_json(), R"(["feedA","feedB","feedc","feedd","feede"])");
+    EXPECT_EQ(st.find("delivered")->to_json(), "[100,101,102,103,104]");
+}
+
+TEST(Commands, ClosedReceiverGivesBackItsSinkAndItsName) {
+    Rig rig;
+    ASSERT_EQ(num(rig.run("add_receiver", "feedc"), "outlet"), 2u);
+    ASSERT_FALSE(is_error(rig.run("join", "feedc 239.1.1.1 port=uplink")));
+    Value v = rig.run("close_receiver", "feedc");
+    EXPECT_EQ(str(v, "ok"), "close_receiver");
+    EXPECT_EQ(str(v, "sink"), "ring feedc");
+    EXPECT_EQ(num(v, "delivered"), 102u);
+    // The table had no entry naming the outlet left when it was given back.
+    EXPECT_EQ(rig.up_table.lookup(ip("239.1.1.1")), nullptr);
+    EXPECT_EQ(rig.sinks.closed, std::vector<table::OutletId>{2});
+    // The name, the ring's name and the outlet are free again.
+    v = rig.run("add_receiver", "feedc");
+    EXPECT_EQ(num(v, "outlet"), 2u) << v.to_json();
+    // A configured receiver can be closed and made again the same way.
+    ASSERT_FALSE(is_error(rig.run("close_receiver", "feedA")));
+    EXPECT_EQ(rig.sinks.closed, (std::vector<table::OutletId>{2, 0}));
+    EXPECT_EQ(str(rig.run("add_receiver", "feeda ring=feedA"), "ok"), "add_receiver");
+}
+
+TEST(Commands, AddReceiverRefusalsChangeNothing) {
+    Rig rig;
+    rig.sinks.capacity = 3; // feedA, feedB and one more
+    ASSERT_FALSE(is_error(rig.run("add_receiver", "full")));
+    const std::string before = rig.state();
+    const auto sinks_before = rig.sinks.open_ids;
+    const std::string long33(33, 'a'), long30(30, 'b');
+    const std::pair<std::string, const char*> cases[] = {
+        {"", "EINVAL"},
+        {"Feed", "EINVAL"},                      // upper case is not a receiver name
+        {long33, "EINVAL"},                      // 33 characters
+        {"downstream:down1", "EINVAL"},          // the proxy's internal names are not names
+        {"full", "EADDRINUSE"},                  // a receiver of that name exists
+        {"new extra", "EINVAL"},                 // one name only
+        {"new port=uplink", "EINVAL"},           // not an option of add_receiver
+        {"new ring=a/b", "EINVAL"},              // not a ring name
+        {"new ring=" + std::string(29, 'r'), "EINVAL"}, // 29: too long for a ring
+        {long30.substr(0, 30), "EINVAL"},        // its name is too long for a ring: give ring=
+        {"new size=31", "EINVAL"},               // not a power of two
+        {"new size=16", "EINVAL"},               // below 32
+        {"new size=33554432", "EINVAL"},         // above 2^24
+        {"new size=x", "EINVAL"},
+        {"new tx_port=nope", "ENXIO"},
+        {"new tx_port=side ring=r", "EINVAL"},   // one sink
+        {"new tx_port=uplink", "EINVAL"},        // no TX queues for the lcores there
+        {"new ring=feedB", "EEXIST"},            // the ring exists
+        {"new", "ENOBUFS"},                      // every outlet in use
+    };
+    for (const auto& [params, code] : cases) {
+        const Value v = rig.run("add_receiver", params);
+        EXPECT_EQ(err(v), code) << params << " -> " << v.to_json();
+        EXPECT_NE(str(v, "message"), "<missing>");
+    }
+    EXPECT_EQ(rig.state(), before);
+    EXPECT_EQ(rig.sinks.open_ids, sinks_before);
+    EXPECT_TRUE(rig.sinks.closed.empty());
+    rig.ctx.read_only = true;
+    EXPECT_EQ(err(rig.run("add_receiver", "other")), "EPERM");
+    rig.ctx.read_only = false;
+    rig.ctx.sinks = nullptr;
+    EXPECT_EQ(err(rig.run("add_receiver", "other")), "ENOTSUP");
 }
 
 // ---- errors: each code, and nothing changes ----------------------------------------------
