@@ -10,6 +10,7 @@
 
 #include "control/control_plane.hpp"
 #include "dataplane/forward.hpp"
+#include "dataplane/outlet_registry.hpp"
 #include "ethdev/eal.hpp"
 #include "ethdev/ethdev_driver.hpp"
 #include "ethdev/port.hpp"
@@ -65,7 +66,6 @@ std::vector<std::string> eal_arguments(const config::Config& cfg, const Options&
 struct Lcore {
     unsigned lcore_id = 0;
     unsigned reader_id = 0;
-    dataplane::OutletSet outlets;
     dataplane::ForwardContext ctx;
     ethdev::DpdkQsbr* qsbr = nullptr;
     std::atomic<bool>* stop = nullptr;
@@ -90,6 +90,7 @@ struct PortRuntime {
     std::unique_ptr<ethdev::EthdevDriver> driver;
     std::unique_ptr<table::PortTable> table;
     uint16_t control_queue = 0; // TX queue of the control lcore
+    bool sink_target = false;   // forwarding lcore i sends on TX queue i
     bool link = false;
     uint64_t control_tx = 0, control_tx_failed = 0;
 };
@@ -111,8 +112,7 @@ private:
     void make_pool();
     void open_ports();
     void make_lcores();
-    table::OutletId add_outlet(const std::string& who,
-                               const std::function<dataplane::Outlet(size_t lcore)>& make);
+    table::OutletId checked_outlet(const std::string& who, Result<table::OutletId> id);
     void make_outlets_and_receivers();
     void start_lcores();
     void control_loop();
@@ -133,13 +133,14 @@ private:
     // The forwarding tables' memory: DPDK's, on the forwarding lcores' socket.
     // Declared before the reclaimer, which frees retired table memory into it.
     std::unique_ptr<ethdev::RteAllocator> table_memory_;
+    // Every lcore's outlets; declared before the reclaimer, which hands closed
+    // outlets back to it.
+    std::unique_ptr<dataplane::OutletRegistry> outlets_;
     std::unique_ptr<ethdev::DpdkQsbr> qsbr_;
     std::unique_ptr<ethdev::DpdkReclaimer> reclaimer_;
     std::unique_ptr<control::ControlPlane> cp_;
     std::vector<PortRuntime> ports_;            // config order
     std::vector<table::PortTable*> by_port_id_; // DPDK port id -> table
-    std::vector<rte_ring*> rings_;              // receiver index -> ring (or null)
-    std::vector<membership::ReceiverId> receivers_;
     std::vector<std::unique_ptr<Lcore>> lcores_;
     std::atomic<bool> stop_{false};
     bool launched_ = false;
@@ -210,6 +211,7 @@ void Runtime::open_ports() {
         const uint16_t needed = static_cast<uint16_t>((sink_target ? nfwd : 0) + (speaks ? 1 : 0));
         spec.tx_queues = std::max<uint16_t>({pc.tx_queues, needed, 1});
         pr.control_queue = sink_target ? nfwd : 0;
+        pr.sink_target = sink_target;
         spec.mtu = pc.mtu;
         // A port that speaks neither protocol has no control traffic to steer.
         spec.steering =
@@ -315,12 +317,10 @@ void Runtime::open_ports() {
             s.mld_router = router_config(pc.mld);
             // Routed copies: TTL / hop limit minus one and this port's MAC and VLAN
             // in a private header in front of the shared payload (dataplane).
-            const uint16_t port_id = id;
-            const addr::MacAddr mac = pr.port->mac();
-            s.outlet = add_outlet("downstream port " + pc.name, [&](size_t i) {
-                return dataplane::Outlet::routed_tx(port_id, static_cast<uint16_t>(i), mac,
-                                                    pc.vlan);
-            });
+            s.outlet = checked_outlet(
+                "downstream port " + pc.name,
+                outlets_->open_routed("downstream:" + pc.name, id, pc.name, pr.port->mac(),
+                                      pc.vlan));
         }
         if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
             throw StartupError(
@@ -349,50 +349,57 @@ void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
 }
 
 void Runtime::make_lcores() {
+    std::vector<const dataplane::LcoreCounters*> counters;
     for (size_t i = 0; i < cfg_.lcores.forwarding.size(); ++i) {
         auto l = std::make_unique<Lcore>();
         l->lcore_id = cfg_.lcores.forwarding[i];
         l->reader_id = static_cast<unsigned>(i);
         l->qsbr = qsbr_.get();
         l->stop = &stop_;
+        counters.push_back(&l->ctx.counters);
         lcores_.push_back(std::move(l));
     }
+    outlets_ = std::make_unique<dataplane::OutletRegistry>(std::move(counters), *reclaimer_,
+                                                           static_cast<int>(rte_socket_id()));
 }
 
-// One outlet on every forwarding lcore, each sending on that lcore's own TX
-// queue (or all into the same ring); the same id everywhere.
-table::OutletId Runtime::add_outlet(const std::string& who,
-                                    const std::function<dataplane::Outlet(size_t lcore)>& make) {
-    table::OutletId id = 0;
-    for (size_t i = 0; i < lcores_.size(); ++i)
-        if (lcores_[i]->outlets.add(make(i), id) != errc::ok)
-            throw StartupError(who + ": more than " + std::to_string(table::max_outlets) +
-                               " receivers and downstream ports");
-    return id;
+table::OutletId Runtime::checked_outlet(const std::string& who, Result<table::OutletId> id) {
+    if (!id)
+        throw StartupError(who + ": " +
+                           (id.error() == errc::no_buffer_space
+                                ? "more than " + std::to_string(table::max_outlets) +
+                                      " receivers and downstream ports"
+                                : std::string(errc_name(id.error()))));
+    return *id;
 }
 
+// The configured receivers, as add_receiver makes them at run time: the sink,
+// then the receiver, then its joins.
 void Runtime::make_outlets_and_receivers() {
     auto& engine = cp_->engine();
-    rings_.assign(cfg_.receivers.size(), nullptr);
-    for (size_t r = 0; r < cfg_.receivers.size(); ++r) {
-        const config::Receiver& rc = cfg_.receivers[r];
+    for (PortRuntime& pr : ports_)
+        if (pr.sink_target)
+            outlets_->allow_port_sink(pr.port->port_id(), pr.cfg->name);
+    for (const config::Receiver& rc : cfg_.receivers) {
+        control::SinkRequest req;
         if (rc.sink.kind == config::SinkKind::ring) {
-            rings_[r] = rte_ring_create(rc.sink.name.c_str(), rc.sink.ring_size,
-                                        static_cast<int>(rte_socket_id()), 0);
-            if (!rings_[r])
-                throw StartupError("receiver " + rc.name + ": cannot create ring " + rc.sink.name +
-                                   ": " + rte_strerror(rte_errno));
+            req.ring = rc.sink.name;
+            req.ring_size = rc.sink.ring_size;
+        } else {
+            req.kind = control::SinkRequest::Kind::port;
+            req.port = ports_[rc.sink.port_index].port->port_id();
         }
-        const table::OutletId id = add_outlet("receiver " + rc.name, [&](size_t i) {
-            return rc.sink.kind == config::SinkKind::ring
-                       ? dataplane::Outlet::ring_sink(rings_[r])
-                       : dataplane::Outlet::tx(ports_[rc.sink.port_index].port->port_id(),
-                                               static_cast<uint16_t>(i));
-        });
+        auto sink = outlets_->open(rc.name, req);
+        if (!sink && sink.error() != errc::no_buffer_space)
+            throw StartupError("receiver " + rc.name + ": cannot create " +
+                               (rc.sink.kind == config::SinkKind::ring
+                                    ? "ring " + rc.sink.name + ": " + rte_strerror(rte_errno)
+                                    : "a sink on port " + rc.sink.name + ": " +
+                                          std::string(errc_name(sink.error()))));
+        const table::OutletId id = checked_outlet("receiver " + rc.name, std::move(sink));
         auto rid = engine.open_receiver(rc.name);
         if (!rid)
             throw StartupError("receiver " + rc.name + ": " + std::string(errc_name(rid.error())));
-        receivers_.push_back(*rid);
         cp_->publisher().bind_receiver(*rid, id);
         for (const config::Join& j : rc.joins) {
             const uint16_t port = ports_[j.port_index].port->port_id();
@@ -424,7 +431,7 @@ void Runtime::start_lcores() {
     for (auto& l : lcores_) {
         l->ctx.tables = by_port_id_.data();
         l->ctx.table_count = by_port_id_.size();
-        l->ctx.outlets = &l->outlets;
+        l->ctx.outlets = &outlets_->lcore(l->reader_id);
         l->ctx.punt_ring = punt_;
         l->ctx.header_pool = header_pool_;
         l->ctx.indirect_pool = indirect_pool_;
@@ -535,14 +542,15 @@ void Runtime::print_summary() {
             std::printf(" %.*s=%llu", int(name.size()), name.data(), (unsigned long long)v);
     });
     std::printf("\n");
-    for (size_t r = 0; r < cfg_.receivers.size(); ++r) {
-        std::printf("  receiver %s: delivered %llu", cfg_.receivers[r].name.c_str(),
-                    (unsigned long long)total.delivered[r]);
-        if (rings_[r])
-            std::printf(", %u waiting in ring %s", rte_ring_count(rings_[r]),
-                        cfg_.receivers[r].sink.name.c_str());
+    outlets_->for_each([](table::OutletId, const dataplane::OutletRegistry::Info& o) {
+        if (o.owner.starts_with("downstream:"))
+            return; // the port's line below
+        std::printf("  receiver %s: delivered %llu", o.owner.c_str(),
+                    (unsigned long long)o.delivered);
+        if (o.ring)
+            std::printf(", %u waiting in %s", rte_ring_count(o.ring), o.sink.c_str());
         std::printf("\n");
-    }
+    });
     std::printf("  control:");
     bool any_control = false;
     control::for_each_counter(
@@ -587,12 +595,10 @@ int Runtime::run() {
     open_ports();
     make_outlets_and_receivers();
     { // Telemetry commands (docs/TELEMETRY.md), served in control_loop.
-        TelemetrySetup t{cp_.get(), &clock_, cfg_.telemetry.read_only, {}, receivers_, {}, {}};
+        TelemetrySetup t{cp_.get(), &clock_, cfg_.telemetry.read_only, {}, outlets_.get(), {}};
         t.max_filter_sources = cfg_.limits.max_filter_sources;
         for (PortRuntime& pr : ports_)
             t.ports.push_back({pr.cfg->name, pr.port->port_id()});
-        for (const config::Receiver& rc : cfg_.receivers)
-            t.receiver_names.push_back(rc.name);
         for (auto& l : lcores_)
             t.lcores.push_back(&l->ctx.counters);
         telemetry_ = std::make_unique<Telemetry>(std::move(t));
@@ -601,7 +607,7 @@ int Runtime::run() {
     std::signal(SIGTERM, on_signal);
     start_lcores();
     std::printf("mcfwd: running: %zu port(s), %zu receiver(s), %zu forwarding lcore(s)\n",
-                ports_.size(), receivers_.size(), lcores_.size());
+                ports_.size(), cfg_.receivers.size(), lcores_.size());
     std::fflush(stdout);
     control_loop();
     shutdown();

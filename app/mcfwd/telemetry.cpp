@@ -25,7 +25,6 @@ struct Telemetry::Service {
     // Readers: handlers summing counters; writer: stop() detaching them.
     std::shared_mutex counters_mutex;
     std::vector<const dataplane::LcoreCounters*> lcores;
-    std::vector<std::string> outlet_names; // by outlet id
 };
 
 namespace {
@@ -180,13 +179,6 @@ Value stats(Telemetry::Service& svc) {
         dataplane::for_each_counter(total, [&](std::string_view name, std::string_view,
                                                uint64_t value) { dp.set(name, value); });
         v.set("dataplane", std::move(dp));
-        Value names = Value::list(), delivered = Value::list();
-        for (size_t o = 0; o < svc.outlet_names.size() && o < total.delivered.size(); ++o) {
-            names.push(svc.outlet_names[o]);
-            delivered.push(total.delivered[o]);
-        }
-        v.set("outlets", std::move(names));
-        v.set("delivered", std::move(delivered));
     }
     auto t = svc.mailbox->submit("stats", "");
     Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
@@ -245,7 +237,6 @@ void register_commands() {
 
 Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>()) {
     service_->lcores = setup.lcores;
-    service_->outlet_names = setup.receiver_names;
     control::GatewaySetup gs;
     gs.read_only = setup.read_only;
     gs.staging.max_sources = setup.max_filter_sources;
@@ -263,21 +254,7 @@ Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>(
     ctx_.clock = setup.clock;
     ctx_.ports = std::move(setup.ports);
     ctx_.read_only = setup.read_only;
-    auto receivers = std::make_shared<std::vector<membership::ReceiverId>>(setup.receivers);
-    ctx_.outlet_of = [receivers](membership::ReceiverId r) -> std::optional<table::OutletId> {
-        for (size_t i = 0; i < receivers->size(); ++i)
-            if ((*receivers)[i] == r)
-                return table::OutletId(i);
-        return std::nullopt;
-    };
-    // Runs on the control lcore, before stop(): the lcores' counters are alive.
-    ctx_.delivered = [svc = service_.get()](table::OutletId o) {
-        uint64_t n = 0;
-        for (const auto* c : svc->lcores)
-            if (o < c->delivered.size())
-                n += __atomic_load_n(&c->delivered[o], __ATOMIC_RELAXED);
-        return n;
-    };
+    ctx_.sinks = setup.sinks;
     register_commands();
     std::lock_guard lock(g_mutex);
     g_service = service_;

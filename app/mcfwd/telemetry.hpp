@@ -30,9 +30,8 @@ struct TelemetrySetup {
     const Clock* clock = nullptr;
     bool read_only = false; // telemetry.read_only: mutations answer EPERM
     std::vector<control::CommandContext::Port> ports;
-    /// receivers[i] delivers through outlet i (the runtime binds them so).
-    std::vector<membership::ReceiverId> receivers;
-    std::vector<std::string> receiver_names; // parallel to receivers
+    /// The receivers' sinks (add_receiver, close_receiver, delivered counts).
+    control::Sinks* sinks = nullptr;
     /// One per forwarding lcore; must stay valid until stop().
     std::vector<const dataplane::LcoreCounters*> lcores;
     size_t max_filter_sources = 64; // limits.max_filter_sources: a stage's bound

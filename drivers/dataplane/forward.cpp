@@ -138,12 +138,12 @@ rte_mbuf* routed_copy(ForwardContext& ctx, const Outlet& o, rte_mbuf* m,
 [[gnu::noinline]] void fan_out_routed(ForwardContext& ctx, uint64_t accept, rte_mbuf* m,
                                       const pktparse::Meta& p) noexcept {
     const uint64_t routed = ctx.outlets->routed_mask();
-    const size_t outlet_count = ctx.outlets->size();
+    const uint64_t known = ctx.outlets->present_mask();
     table::OutletId plain[table::max_outlets];
     unsigned n_plain = 0;
     for (uint64_t bits = accept; bits != 0; bits &= bits - 1) {
         const auto id = table::OutletId(__builtin_ctzll(bits));
-        if (unlikely(id >= outlet_count)) {
+        if (unlikely((known >> id & 1) == 0)) {
             ++ctx.counters.unknown_outlet;
             continue;
         }
@@ -267,8 +267,7 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
         probes[i] = likely(!meta[i].v6()) ? table->probe_v4(hash[i]) : table->probe_v6(hash[i]);
     }
 
-    const size_t outlet_count = ctx.outlets->size();
-    const uint64_t known = outlet_count >= 64 ? ~uint64_t{0} : (uint64_t{1} << outlet_count) - 1;
+    const uint64_t known = ctx.outlets->present_mask();
     const bool routed = ctx.outlets->routed_mask() != 0;
     uint64_t to[burst_size]; // the receiver outlets packet i goes to
     uint64_t any = 0;

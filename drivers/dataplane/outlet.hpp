@@ -12,8 +12,8 @@
 //    header mbuf in front of the shared payload). The TX queue must accept
 //    two-segment mbufs (RTE_ETH_TX_OFFLOAD_MULTI_SEGS where the PMD asks for it).
 //
-// Thread-safety: an OutletSet is built at startup and read-only afterwards.
-// Ring sinks may be shared by several forwarding lcores only if the ring is
+// Thread-safety: an OutletSet changes only on the control lcore, under the rules
+// stated on the class (receivers come and go at run time). Ring sinks may be shared by several forwarding lcores only if the ring is
 // multi-producer (the default of rte_ring_create without RING_F_SP_ENQ). A TX
 // queue is not thread-safe in DPDK, so an OutletSet naming TX queues belongs to
 // one lcore: give each lcore its own set, the same ids mapping to the same ports
@@ -73,33 +73,62 @@ struct Outlet {
 };
 
 /// The outlets table::OutletId values index, at most table::max_outlets.
+///
+/// Writer: the control lcore (startup, and add_receiver / close_receiver at run
+/// time through OutletRegistry). Reader: the lcore that owns the set. A slot is
+/// written before any table entry names its id, and the entry is published with
+/// a release store that the lcore's lookup acquires, so an id found in an entry
+/// always reads a complete Outlet. A slot is cleared only after no entry names
+/// its id and every lcore has passed a quiescent state (OutletRegistry waits for
+/// the RCU grace period), so the lcore never reads a slot while it changes.
 class OutletSet {
 public:
-    /// Appends o; its id is the returned index. errc::no_buffer_space when full,
-    /// errc::invalid for a ring outlet without a ring or a routed outlet whose VLAN
-    /// id is outside 1..4094 (or not -1). Startup only.
+    /// Puts o at the lowest free id and returns it in id. errc::no_buffer_space
+    /// when full; errc::invalid for a ring outlet without a ring or a routed
+    /// outlet whose VLAN id is outside 1..4094 (or not -1).
     errc add(const Outlet& o, table::OutletId& id) noexcept {
-        if (count_ == outlets_.size())
+        const uint64_t free = ~present_mask();
+        if (free == 0)
             return errc::no_buffer_space;
+        id = table::OutletId(__builtin_ctzll(free));
+        return put(id, o);
+    }
+    /// Puts o at id, which must be free (errc::addr_in_use otherwise; invalid as
+    /// for add(), and for id >= table::max_outlets).
+    errc put(table::OutletId id, const Outlet& o) noexcept {
+        if (id >= outlets_.size())
+            return errc::invalid;
+        if (present_mask() >> id & 1)
+            return errc::addr_in_use;
         if (o.kind == OutletKind::ring && o.ring == nullptr)
             return errc::invalid;
         if (o.kind == OutletKind::routed && o.vlan != -1 && (o.vlan < 1 || o.vlan > max_vlan_id))
             return errc::invalid;
-        outlets_[count_] = o;
+        outlets_[id] = o;
+        const uint64_t bit = uint64_t{1} << id;
         if (o.kind == OutletKind::routed)
-            routed_ |= uint64_t{1} << count_;
-        id = table::OutletId(count_++);
+            __atomic_store_n(&routed_, routed_ | bit, __ATOMIC_RELEASE);
+        __atomic_store_n(&present_, present_ | bit, __ATOMIC_RELEASE);
         return errc::ok;
     }
-    size_t size() const noexcept { return count_; }
+    /// Frees id (see the class comment for when that is safe).
+    void remove(table::OutletId id) noexcept {
+        const uint64_t bit = uint64_t{1} << id;
+        __atomic_store_n(&present_, present_ & ~bit, __ATOMIC_RELEASE);
+        __atomic_store_n(&routed_, routed_ & ~bit, __ATOMIC_RELEASE);
+        outlets_[id] = Outlet{};
+    }
+    /// Bit id set: outlet id exists. An id outside it is counted unknown_outlet.
+    uint64_t present_mask() const noexcept { return __atomic_load_n(&present_, __ATOMIC_RELAXED); }
+    size_t size() const noexcept { return size_t(__builtin_popcountll(present_mask())); }
     /// Bit id set: outlet id is routed. 0 lets the data path skip the routed logic.
-    uint64_t routed_mask() const noexcept { return routed_; }
-    /// Precondition: id < size().
+    uint64_t routed_mask() const noexcept { return __atomic_load_n(&routed_, __ATOMIC_RELAXED); }
+    /// Precondition: id is present.
     const Outlet& operator[](table::OutletId id) const noexcept { return outlets_[id]; }
 
 private:
     std::array<Outlet, table::max_outlets> outlets_{};
-    size_t count_ = 0;
+    uint64_t present_ = 0; // written by the control lcore, read by the set's lcore
     uint64_t routed_ = 0;
 };
 
