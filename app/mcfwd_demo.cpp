@@ -264,26 +264,31 @@ void script(Demo& d) {
     using std::chrono::seconds;
     constexpr PortId uplink = 0, lab = 1;
 
+    // 233.1.1.1 (GLOP, RFC 3180) is an any-source group: the mix of INCLUDE and EXCLUDE
+    // filters below is not allowed in the SSM range (RFC 4604 §2.2.1), where configuration
+    // and telemetry refuse EXCLUDE. The script calls the engine directly, which leaves that
+    // rule to its callers. 233.1.1.1 shares its MAC 01:00:5e:01:01:01 with 239.1.1.1 below
+    // (RFC 1112 §6.4 maps only 23 bits), so the NIC table counts one MAC for the two.
     d.say("Source-specific joins (RFC 3678 IP_ADD_SOURCE_MEMBERSHIP)");
-    d.join_source("feedA", uplink, "232.1.1.1", "10.1.1.1");
-    d.join_source("feedA", uplink, "232.1.1.1", "10.1.1.2");
+    d.join_source("feedA", uplink, "233.1.1.1", "10.1.1.1");
+    d.join_source("feedA", uplink, "233.1.1.1", "10.1.1.2");
     d.wait(seconds(2));
     d.show_state();
 
     d.say("An any-source join on the same group switches the port to EXCLUDE");
-    d.join("feedB", uplink, "232.1.1.1");
-    d.block("feedB", uplink, "232.1.1.1", "10.1.1.9");
-    d.block("feedB", uplink, "232.1.1.1", "10.1.1.1"); // feedA includes it: port unchanged
+    d.join("feedB", uplink, "233.1.1.1");
+    d.block("feedB", uplink, "233.1.1.1", "10.1.1.9");
+    d.block("feedB", uplink, "233.1.1.1", "10.1.1.1"); // feedA includes it: port unchanged
     d.wait(seconds(2));
     d.show_state();
 
     d.say("The seed's error contract: refused calls change nothing");
-    d.join("feedB", uplink, "232.1.1.1");                        // EADDRINUSE
-    d.join_source("feedB", uplink, "232.1.1.1", "10.1.1.3");     // EINVAL: mode change
-    d.block("recorder", uplink, "232.1.1.1", "10.1.1.3");        // EADDRNOTAVAIL: no join
+    d.join("feedB", uplink, "233.1.1.1");                        // EADDRINUSE
+    d.join_source("feedB", uplink, "233.1.1.1", "10.1.1.3");     // EINVAL: mode change
+    d.block("recorder", uplink, "233.1.1.1", "10.1.1.3");        // EADDRNOTAVAIL: no join
     d.join("recorder", uplink, "10.1.1.1");                      // EINVAL: not multicast
-    d.join_source("recorder", uplink, "232.1.1.1", "233.0.0.1"); // EINVAL: multicast source
-    d.join("recorder", 7, "232.1.1.1");                          // ENXIO: no such port
+    d.join_source("recorder", uplink, "233.1.1.1", "233.0.0.1"); // EINVAL: multicast source
+    d.join("recorder", 7, "233.1.1.1");                          // ENXIO: no such port
 
     d.say("IPv6 SSM through set-filter (MLDv2)");
     d.set_filter("recorder", uplink, "ff3e::8000:1", FilterMode::include,

@@ -8,13 +8,13 @@ rm -rf "$out"; mkdir -p "$out"
 log=$("$demo" --out "$out") || { echo "mcfwd-demo failed"; echo "$log"; exit 1; }
 fail=0
 expect() { grep -qF -- "$1" <<<"$log" || { echo "missing from the demo's output: $1"; fail=1; }; }
-expect "ALLOW(232.1.1.1 {10.1.1.1})"
+expect "ALLOW(233.1.1.1 {10.1.1.1})"
 expect "exclude {10.1.1.9}  refs 2"
 expect "-> EADDRINUSE"
 expect "-> ENXIO"
 expect "allmulticast on because table_full"
 expect "allmulticast on because not_supported"
-expect "IS_EX(232.1.1.1 {10.1.1.9})"
+expect "IS_EX(233.1.1.1 {10.1.1.9})"
 expect "IGMPv2 leave for 239.2.2.2"
 expect "MLDv2 report to ff02::16: ALLOW(ff3e::8000:1 {2001:db8::1 2001:db8::2})"
 for f in "$out"/uplink.pcap "$out"/lab.pcap; do

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """mcfwd as an IGMPv3/MLDv2 proxy (RFC 4605) between a snooping Linux bridge and Linux hosts.
 
-Six network namespaces (root):
+Seven network namespaces (root):
 
   [tx] s0 --veth-- vs [br: br0, snooping querier] vm --veth-- up0 [mc: mcfwd] dn0 --veth--
-       dm [dn: br1, no snooping] ha, hb --veth-- eth0 [ha], eth0 [hb]
+       dm [dn: br1, no snooping] ha, hb, hc --veth-- eth0 [ha], eth0 [hb], eth0 [hc]
 
 mcfwd's ports are net_af_packet over up0 (role upstream) and dn0 (role downstream: the
 querier and router for the hosts). The hosts are real kernel sockets (IGMPv3 / MLDv2
-forced) joining through IP_ADD_MEMBERSHIP, IP_BLOCK_SOURCE, IP_ADD_SOURCE_MEMBERSHIP,
-MCAST_JOIN_SOURCE_GROUP, MCAST_JOIN_GROUP, MCAST_BLOCK_SOURCE, IPV6_JOIN_GROUP; then they
+forced on ha and hb, IGMPv2 / MLDv1 on hc) joining through IP_ADD_MEMBERSHIP,
+IP_BLOCK_SOURCE, IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_SOURCE_GROUP, MCAST_JOIN_GROUP,
+MCAST_BLOCK_SOURCE, IPV6_JOIN_GROUP; then they
 change (unblock, add a source) and leave (IP_DROP_MEMBERSHIP, MCAST_LEAVE_SOURCE_GROUP).
 Checked, before and after the change:
   1. the upstream bridge's mdb for mcfwd's port is the merge of what the hosts asked
@@ -22,7 +23,20 @@ Checked, before and after the change:
      data path counts ttl_expired);
   4. after a leave, traffic of the left (S,G) stops on the downstream veth within the Last
      Member Query Time (1 s x 2) plus a margin;
-  5. SIGTERM: mcfwd exits 0.
+  5. RFC 4604 §2.2.2, SSM: any-source requests for SSM groups (232/8, ff3x::/32) are ignored
+     on the downstream port, counted, and never proxied. ha joins 232.5.5.5 and ff3e::5:5
+     any-source as an IGMPv3 / MLDv2 host (the kernel sends TO_EX({}) then IS_EX({})), hc,
+     forced to IGMPv2 / MLDv1, joins 232.6.6.6 and ff3e::6:6 (v2 / MLDv1 reports). Checked:
+     neither mcfwd's router state (mcfwdctl router) nor the uplink's merged state (mcfwdctl
+     groups) nor the upstream bridge's mdb holds them; no report mcfwd sent on the upstream
+     veth (decoded from a capture) names them; the port's ssm_ignored counters moved by at
+     least the records the hosts sent (decoded from the downstream capture). Control: ha's
+     source-specific join of the SSM group 232.3.3.3 (items 1-3) is learnt, proxied and
+     delivered, and traffic to the any-source SSM groups reaches nobody (item 3). At run
+     time, mcfwdctl join / block / set-filter exclude of SSM groups of both families answer
+     EINVAL and nothing goes upstream, while join --source does (tests/integration/
+     telemetry_test.py checks the error codes of the IPv4 cases without a peer);
+  6. SIGTERM: mcfwd exits 0.
 Exit 77 (meson: skipped) when not root or tools are missing.
 Usage: proxy_test.py MCFWD_BINARY SOURCE_ROOT
 """
@@ -47,11 +61,16 @@ for tool in ("ip", "bridge", "dumpcap", "sysctl", "ethtool", "nstat"):
         skip("%s is not installed" % tool)
 try:
     from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
+    from scapy.contrib.igmp import IGMP  # noqa: E402
+    from scapy.contrib.igmpv3 import IGMPv3mr  # noqa: E402
+    from scapy.layers.inet6 import ICMPv6MLReport, ICMPv6MLReport2  # noqa: E402
 except ImportError:
     skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
 
 PID = os.getpid()
-NS = {k: "mcfwd-px-%s-%d" % (k, PID) for k in ("br", "mc", "tx", "dn", "ha", "hb")}
+# The hosts: name, address (10.98.0.N), IGMP and MLD version their kernel is forced to.
+HOSTS = [("ha", 11, 3, 2), ("hb", 12, 3, 2), ("hc", 13, 2, 1)]
+NS = {k: "mcfwd-px-%s-%d" % (k, PID) for k in ("br", "mc", "tx", "dn", "ha", "hb", "hc")}
 PREFIX = "mcfwd-px-%d" % PID
 PORT = 5001
 PACKETS = 10  # per (S,G) and traffic round
@@ -77,12 +96,31 @@ JOINS = {
            ("MCAST_JOIN_GROUP", "ff0e::1:1", None), ("MCAST_BLOCK_SOURCE", "ff0e::1:1", T3),
            ("MCAST_JOIN_SOURCE_GROUP", "ff3e::8000:1", T2)],
 }
+# Any-source joins of SSM groups (RFC 4604 §2.2.2: the router ignores and counts them, the
+# proxy never reports them): ha's kernel sends IGMPv3 / MLDv2 EXCLUDE({}) records, hc's
+# (IGMPv2 / MLDv1 forced, HOSTS) v2 reports and MLDv1 reports. They are in no FILTERS: no
+# packet of theirs is forwarded, so no socket of theirs receives one.
+SSM_ANY = {
+    "ha": [("IP_ADD_MEMBERSHIP", "232.5.5.5", None), ("IPV6_JOIN_GROUP", "ff3e::5:5", None)],
+    "hc": [("IP_ADD_MEMBERSHIP", "232.6.6.6", None), ("IPV6_JOIN_GROUP", "ff3e::6:6", None)],
+}
+SSM_ANY_GROUPS = sorted({canon(g) for ops in SSM_ANY.values() for _, g, _ in ops})
+JOINS["ha"] += SSM_ANY["ha"]
+JOINS["hc"] = SSM_ANY["hc"]
+# mcfwdctl at run time (receiver r on the uplink): any-source requests for SSM groups,
+# refused with EINVAL; the source-specific joins after them are taken and reported.
+SSM_REFUSED = [("join", "r", "232.9.9.9"), ("block", "r", "232.9.9.8", S1),
+               ("set-filter", "r", "232.9.9.7", "exclude", S1), ("join", "r", "ff3e::9:9"),
+               ("block", "r", "ff3e::9:8", T1), ("set-filter", "r", "ff3e::9:7", "exclude", T1)]
+SSM_TAKEN = [("join", "r", "232.9.9.10", "--source", S1),
+             ("join", "r", "ff3e::9:10", "--source", T1)]
 FILTERS = {
     "ha": {"239.1.1.1": ("exclude", {S2, S3}), "232.3.3.3": ("include", {S1}),
            "ff0e::1:1": ("exclude", {T2, T3}), "ff3e::8000:1": ("include", {T1})},
     "hb": {"239.1.1.1": ("include", {S2}), "232.3.3.3": ("include", {S2}),
            "239.2.2.2": ("exclude", set()), "ff0e::1:1": ("exclude", {T3}),
            "ff3e::8000:1": ("include", {T2})},
+    "hc": {},
 }
 MERGED = {  # by hand, RFC 3376 §3.2 (checked against merge() at start)
     "239.1.1.1": ("exclude", {S3}),  # ({S2,S3} - {S2})
@@ -95,11 +133,13 @@ CHANGES = {
     "ha": [("IP_UNBLOCK_SOURCE", "239.1.1.1", S3)],
     "hb": [("MCAST_JOIN_SOURCE_GROUP", "232.3.3.3", S3), ("IP_DROP_MEMBERSHIP", "239.2.2.2", None),
            ("MCAST_LEAVE_SOURCE_GROUP", "ff3e::8000:1", T2)],
+    "hc": [],
 }
 FILTERS_AFTER = {
     "ha": dict(FILTERS["ha"], **{"239.1.1.1": ("exclude", {S2})}),
     "hb": {"239.1.1.1": ("include", {S2}), "232.3.3.3": ("include", {S2, S3}),
            "ff0e::1:1": ("exclude", {T3})},
+    "hc": {},
 }
 MERGED_AFTER = {
     "239.1.1.1": ("exclude", set()),  # {S2} - {S2}: hb's include cancels ha's block
@@ -252,23 +292,22 @@ def setup():
     # forwards them unchanged, so the hosts' kernels would drop every datagram
     # (UdpInCsumErrors). A NIC on the wire always carries complete checksums.
     sh("ethtool", "-K", "s0", "tx", "off", ns="tx")
-    # Downstream: a plain bridge (no snooping: it floods) with two hosts.
+    # Downstream: a plain bridge (no snooping: it floods) with the hosts.
     sh("ip", "link", "add", "br1", "type", "bridge", "mcast_snooping", "0", ns="dn")
     sh("ip", "link", "add", "dm", "type", "veth", "peer", "name", "dn0", "netns", NS["mc"],
        ns="dn")
     sh("ip", "link", "set", "dm", "master", "br1", ns="dn")
     sh("ip", "link", "set", "dm", "up", ns="dn")
-    for i, h in ((11, "ha"), (12, "hb")):
+    for h, i, igmp, mld in HOSTS:
         sh("ip", "link", "add", h, "type", "veth", "peer", "name", "eth0", "netns", NS[h],
            ns="dn")
         sh("ip", "link", "set", h, "master", "br1", ns="dn")
         sh("ip", "link", "set", h, "up", ns="dn")
-        sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
-           "net.ipv4.conf.all.force_igmp_version=3", "net.ipv4.conf.default.force_igmp_version=3",
-           "net.ipv6.conf.all.force_mld_version=2", "net.ipv6.conf.default.force_mld_version=2",
-           ns=h)
-        sh("sysctl", "-qw", "net.ipv4.conf.eth0.force_igmp_version=3",
-           "net.ipv6.conf.eth0.force_mld_version=2", "net.ipv4.conf.eth0.rp_filter=0", ns=h)
+        # The kernel takes "all"'s MLD version over the device's when set: set every level.
+        for c in ("all", "default", "eth0"):
+            sh("sysctl", "-qw", "net.ipv4.conf.%s.force_igmp_version=%d" % (c, igmp),
+               "net.ipv6.conf.%s.force_mld_version=%d" % (c, mld),
+               "net.ipv4.conf.%s.rp_filter=0" % c, ns=h)
         sh("ip", "addr", "add", "10.98.0.%d/24" % i, "dev", "eth0", ns=h)
         sh("ip", "link", "set", "eth0", "up", ns=h)
         # The sources are off-link: a route so that nothing drops their datagrams.
@@ -401,7 +440,7 @@ def wait_for(fn, want, timeout):
 # --- traffic ----------------------------------------------------------------------------
 
 def flows(rnd):
-    return [(s, g, PACKETS, rnd * 1000) for g in GROUPS + NOBODY
+    return [(s, g, PACKETS, rnd * 1000) for g in GROUPS + NOBODY + SSM_ANY_GROUPS
             for s in ((T1, T2, T3) if ":" in g else (S1, S2, S3))]
 
 
@@ -431,6 +470,99 @@ def on_wire(path):
     return out
 
 
+# --- SSM (RFC 4604 §2.2.2) ---------------------------------------------------------------
+
+def records(p):
+    """The group records of an IGMP / MLD report frame: [(protocol, group, any_source)],
+    any_source for an EXCLUDE-mode record (IS_EX 2, TO_EX 4) or an IGMPv1/v2 / MLDv1
+    report (RFC 3376 §7.3.2 reads it as IS_EX({}))."""
+    if IGMPv3mr in p:
+        return [("igmp", canon(r.maddr), r.rtype in (2, 4)) for r in p[IGMPv3mr].records]
+    if IGMP in p and p[IGMP].type in (0x12, 0x16):
+        return [("igmp", canon(p[IGMP].gaddr), True)]
+    if ICMPv6MLReport2 in p:
+        return [("mld", canon(r.dst), r.rtype in (2, 4)) for r in p[ICMPv6MLReport2].records]
+    if ICMPv6MLReport in p:
+        return [("mld", canon(p[ICMPv6MLReport].mladdr), True)]
+    return []
+
+
+def any_source_ssm_records(path, until):
+    """{protocol: how many any-source records for SSM_ANY_GROUPS} in the capture before
+    `until` (epoch seconds)."""
+    n = {"igmp": 0, "mld": 0}
+    for p in rdpcap(path):
+        if float(p.time) < until:
+            for proto, g, any_source in records(p):
+                n[proto] += any_source and g in SSM_ANY_GROUPS
+    return n
+
+
+def ssm_ignored(root):
+    """The downstream port's router counters ssm_ignored: {protocol: n}."""
+    rc, out, _ = mcfwdctl(root, "--json", "router", "down")
+    qs = json.loads(out).get("queriers", []) if rc == 0 else []
+    return {q["protocol"]: q.get("counters", {}).get("ssm_ignored", 0) for q in qs}
+
+
+def uplink_groups(root):
+    """The groups of mcfwd's merged state on the uplink (mcfwdctl groups uplink)."""
+    rc, out, _ = mcfwdctl(root, "--json", "groups", "uplink")
+    return {canon(g["group"]) for g in json.loads(out).get("groups", [])} if rc == 0 else set()
+
+
+def check_ssm_state(root, absent, present, what):
+    """No state anywhere for the groups `absent`: mcfwd's router on the downstream port,
+    its merged state on the uplink, the upstream bridge's mdb; the groups `present` are in
+    the last two (the control: the same path carries an SSM (S,G) join)."""
+    views = [("mcfwd's router state on the downstream port", set(router_state(root)[0] or {}),
+              ()),
+             ("mcfwd's merged state on the uplink (mcfwdctl groups)", uplink_groups(root),
+              present),
+             ("the upstream bridge's mdb", set(mdb()[0]), present)]
+    for where, have, want in views:
+        held, missing = sorted(have & set(absent)), sorted(set(want) - have)
+        if not check(not held and not missing, "%s: %s holds none of %s%s" % (
+                what, where, sorted(absent), ", and holds %s" % sorted(want) if want else "")):
+            print("  holds %s, misses %s" % (held, missing))
+
+
+def check_ssm_runtime(root):
+    """mcfwdctl: any-source requests for SSM groups answer EINVAL (exit 1) and change
+    nothing; the source-specific joins are taken and reach the upstream bridge."""
+    for args in SSM_REFUSED:
+        rc, out, err = mcfwdctl(root, *args, "--port", "uplink")
+        check(rc == 1 and "EINVAL" in err, "mcfwdctl %s -> EINVAL, exit 1 (exit %d: %s)"
+              % (" ".join(args), rc, (out + err).strip()))
+    for args in SSM_TAKEN:
+        rc, out, err = mcfwdctl(root, *args, "--port", "uplink")
+        check(rc == 0, "mcfwdctl %s -> ok (exit %d: %s)" % (" ".join(args), rc,
+                                                               (out + err).strip()))
+    taken = {canon(a[2]) for a in SSM_TAKEN}
+    wait_for(lambda: taken <= set(mdb()[0]), True, 5)
+    check_ssm_state(root, SSM_ANY_GROUPS + [canon(a[2]) for a in SSM_REFUSED], sorted(taken),
+                    "after mcfwdctl's SSM requests")
+
+
+def check_ssm_wire(d, ssm0, ssm1, t_read):
+    """The counters moved by at least the any-source records the hosts sent before they
+    were read; no report mcfwd sent upstream names an any-source SSM group or a refused
+    one, and its reports name the SSM (S,G) joins (so the capture decodes them)."""
+    sent = any_source_ssm_records(d + "/dm.pcap", t_read)
+    for proto in ("igmp", "mld"):
+        moved = ssm1.get(proto, 0) - ssm0.get(proto, 0)
+        check(sent[proto] > 0 and moved >= sent[proto],
+              "%s: the downstream port's ssm_ignored moved by %d, at least the %d any-source "
+              "records for %s the hosts sent" % (proto, moved, sent[proto], SSM_ANY_GROUPS))
+    reported = {g for p in rdpcap(d + "/vm.pcap") for _, g, _ in records(p)}
+    never = set(SSM_ANY_GROUPS) | {canon(a[2]) for a in SSM_REFUSED}
+    check(not reported & never, "no report mcfwd sent upstream names an any-source SSM group "
+          "or a refused one %s" % sorted(reported & never))
+    control = {"232.3.3.3", "ff3e::8000:1"} | {canon(a[2]) for a in SSM_TAKEN}
+    check(control <= reported, "mcfwd's upstream reports name the SSM (S,G) joins %s (missing "
+          "%s)" % (sorted(control), sorted(control - reported)))
+
+
 # --- the run --------------------------------------------------------------------------
 
 CONFIG = """\
@@ -448,6 +580,9 @@ ports:
     ipv4: {{ address: 10.98.0.1 }}
     ipv6: {{ link_local: "fe80::98:1" }}
 {querier}
+receivers:
+  - name: r
+    sink: {{ ring: px-r }}
 """
 # Short general-query cycle so that the hosts' answers are exercised within the run; the
 # last member query interval and count stay at their defaults (LMQT above).
@@ -521,6 +656,10 @@ def run(mcfwd, root, d):
                             d + "/dm.pcap", "-P"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     PROCS.append(cap)
+    cap_up = subprocess.Popen(["ip", "netns", "exec", NS["br"], "dumpcap", "-q", "-i", "vm", "-w",
+                               d + "/vm.pcap", "-P"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    PROCS.append(cap_up)
     time.sleep(1)
     log = open(d + "/mcfwd.out", "w")
     mc = subprocess.Popen(["ip", "netns", "exec", NS["mc"], mcfwd, "--config", d + "/mcfwd.yaml",
@@ -535,7 +674,8 @@ def run(mcfwd, root, d):
                  "net_af_packet port"):
         print(open(d + "/mcfwd.out").read())
         return
-    hosts = [Host("ha", "10.98.0.11"), Host("hb", "10.98.0.12")]
+    ssm0 = ssm_ignored(root)
+    hosts = [Host(h, "10.98.0.%d" % i) for h, i, _, _ in HOSTS]
     for h in hosts:
         h.do(JOINS[h.name])
 
@@ -545,6 +685,11 @@ def run(mcfwd, root, d):
         line for line in sh("bridge", "-d", "mdb", "show", ns="br").splitlines() if "vm" in line))
     if HAVE_ROUTER:
         print("mcfwdctl router down:\n" + mcfwdctl(root, "router", "down")[1])
+    # 5. SSM: no state for the any-source joins, once the router has counted at least one
+    # record of each host (ha, hc) per family.
+    wait_for(lambda: all(ssm_ignored(root).get(p, 0) - ssm0.get(p, 0) >= 2
+                         for p in ("igmp", "mld")), True, 5)
+    check_ssm_state(root, SSM_ANY_GROUPS, ["232.3.3.3", "ff3e::8000:1"], "after the joins")
     # 3. Traffic round 0.
     send(flows(0))
     time.sleep(1)
@@ -559,6 +704,9 @@ def run(mcfwd, root, d):
     leave_flow.wait()
     send(flows(1))
     time.sleep(1)
+    check_ssm_runtime(root)
+    t_read = time.time() - 0.5  # records older than this have reached the router
+    ssm1 = ssm_ignored(root)
 
     # TTL decrement is asserted once the data path knows about it (ttl_expired).
     rc, stats, _ = mcfwdctl(root, "--json", "stats")
@@ -574,8 +722,9 @@ def run(mcfwd, root, d):
     check(rc == 0 and "mcfwd: stopped" in out, "SIGTERM -> mcfwd exits 0 (exit %s)" % rc)
     knows_ttl = knows_ttl or "ttl_expired" in out
     time.sleep(0.5)
-    cap.send_signal(signal.SIGINT)
-    cap.wait(timeout=10)
+    for c in (cap, cap_up):
+        c.send_signal(signal.SIGINT)
+        c.wait(timeout=10)
     print(out)
 
     global DN0_MAC
@@ -583,6 +732,7 @@ def run(mcfwd, root, d):
     wire = on_wire(d + "/dm.pcap")
     check_traffic(0, FILTERS, MERGED, wire, hosts)
     check_traffic(1, FILTERS_AFTER, MERGED_AFTER, wire, hosts)
+    check_ssm_wire(d, ssm0, ssm1, t_read)
     for s, g in LEFT:
         times = sorted(t for t, _ in wire.get((5, canon(s), canon(g)), []))
         before = [t for t in times if t_change - 1 < t < t_change]
