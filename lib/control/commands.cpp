@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -15,114 +14,6 @@ namespace mcfwd::control {
 using filter::FilterMode;
 using filter::FilterState;
 using filter::SourceSet;
-
-// ---- Value ------------------------------------------------------------------------
-
-Value& Value::set(std::string_view key, Value v) {
-    for (size_t i = 0; i < keys_.size(); ++i)
-        if (keys_[i] == key)
-            return items_[i] = std::move(v);
-    keys_.emplace_back(key);
-    items_.push_back(std::move(v));
-    return items_.back();
-}
-
-Value& Value::push(Value v) {
-    items_.push_back(std::move(v));
-    return items_.back();
-}
-
-const Value* Value::find(std::string_view key) const {
-    for (size_t i = 0; i < keys_.size(); ++i)
-        if (keys_[i] == key)
-            return &items_[i];
-    return nullptr;
-}
-
-namespace {
-
-void json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                static constexpr char hex[] = "0123456789abcdef";
-                out += "\\u00";
-                out += hex[(c >> 4) & 0xf];
-                out += hex[c & 0xf];
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
-void json(std::string& out, const Value& v) {
-    switch (v.kind()) {
-    case Value::Kind::uint:
-        out += std::to_string(v.as_uint());
-        break;
-    case Value::Kind::sint:
-        out += std::to_string(v.as_int());
-        break;
-    case Value::Kind::string:
-        json_string(out, v.as_string());
-        break;
-    case Value::Kind::list:
-        out += '[';
-        for (size_t i = 0; i < v.size(); ++i) {
-            if (i)
-                out += ',';
-            json(out, v.items()[i]);
-        }
-        out += ']';
-        break;
-    case Value::Kind::object:
-        out += '{';
-        for (size_t i = 0; i < v.size(); ++i) {
-            if (i)
-                out += ',';
-            json_string(out, v.keys()[i]);
-            out += ':';
-            json(out, v.items()[i]);
-        }
-        out += '}';
-        break;
-    }
-}
-
-} // namespace
-
-std::string Value::to_json() const {
-    std::string out;
-    json(out, *this);
-    return out;
-}
-
-Value error_value(std::string_view code, std::string message) {
-    Value v;
-    v.set("error", code);
-    // DPDK 22.11 telemetry truncates strings at 127 bytes.
-    if (message.size() > 120)
-        message = message.substr(0, 117) + "...";
-    v.set("message", std::move(message));
-    return v;
-}
-
-bool is_error(const Value& v) {
-    return v.is_object() && v.find("error") != nullptr;
-}
 
 // ---- the command table -------------------------------------------------------------
 
@@ -160,79 +51,12 @@ constexpr std::array<CommandInfo, 19> commands_table{{
     {"help", false, "", "the command list"},
 }};
 
-constexpr size_t max_token = 64;     // longer tokens are refused, not truncated
 constexpr size_t default_limit = 32; // records per answer of a listing command
 constexpr size_t max_limit = 200;    // DPDK 22.11: 256 entries per dict
 // Sources per /mcfwd/filter page: within 512 array entries, and 256 IPv6 texts
 // (at most 42 bytes each in JSON) stay within the 16 KiB answer.
 constexpr size_t max_source_page = 256;
 constexpr size_t max_listed_macs = 64; // programmed MACs shown (the count is always shown)
-
-
-struct Args {
-    std::vector<std::string_view> pos;
-    std::vector<std::pair<std::string_view, std::string_view>> opts;
-
-    std::optional<std::string_view> opt(std::string_view key) const {
-        for (auto& [k, v] : opts)
-            if (k == key)
-                return v;
-        return std::nullopt;
-    }
-};
-
-// Tokens separated by commas and blanks; key=value tokens are options.
-std::optional<Value> tokenize(std::string_view params, std::span<const std::string_view> allowed,
-                              Args& out) {
-    // The transport cannot carry more (gateway.hpp); a caller that bypasses it
-    // (tests, a future transport) meets the same rule.
-    if (params.size() >= max_params_bytes)
-        return error_value("EMSGSIZE", "parameters of " + std::to_string(params.size()) +
-                                           " bytes: over one telemetry read; stage long "
-                                           "source lists");
-    size_t i = 0;
-    while (i < params.size()) {
-        const char c = params[i];
-        if (c == ',' || c == ' ' || c == '\t') {
-            ++i;
-            continue;
-        }
-        size_t j = i;
-        while (j < params.size() && params[j] != ',' && params[j] != ' ' && params[j] != '\t')
-            ++j;
-        std::string_view tok = params.substr(i, j - i);
-        i = j;
-        for (char t : tok)
-            if (static_cast<unsigned char>(t) < 0x20 || static_cast<unsigned char>(t) >= 0x7f)
-                return error_value("EINVAL", "parameters must be printable ASCII");
-        if (tok.size() > max_token)
-            return error_value("EINVAL", "parameter too long: " + quote(tok));
-        if (auto eq = tok.find('='); eq != std::string_view::npos) {
-            std::string_view key = tok.substr(0, eq), value = tok.substr(eq + 1);
-            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-                return error_value("EINVAL", "unknown option " + quote(key));
-            if (out.opt(key))
-                return error_value("EINVAL", "option " + quote(key) + " given twice");
-            if (value.empty())
-                return error_value("EINVAL", "option " + quote(key) + " needs a value");
-            out.opts.emplace_back(key, value);
-        } else {
-            if (!out.opts.empty())
-                return error_value("EINVAL",
-                                   "positional parameter " + quote(tok) + " after an option");
-            out.pos.push_back(tok);
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<size_t> parse_count(std::string_view s) {
-    size_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size())
-        return std::nullopt;
-    return v;
-}
 
 // A listing record shows a filter's first max_listed_sources sources and always
 // its source_count: one record with a 65,536-source filter would otherwise pass
@@ -1074,8 +898,7 @@ Value Executor::add_receiver(const Args& a) {
         if (size) {
             const auto n = parse_count(*size);
             if (!n || !is_ring_size(*n))
-                return error_value("EINVAL", "size=" + quote(*size) +
-                                                 ": want a power of two in " +
+                return error_value("EINVAL", "size=" + quote(*size) + ": want a power of two in " +
                                                  std::to_string(ring_size_min) + ".." +
                                                  std::to_string(ring_size_max));
             req.ring_size = static_cast<uint32_t>(*n);
@@ -1150,8 +973,7 @@ const CommandInfo* find_command(std::string_view name) {
     return nullptr;
 }
 
-std::optional<Value> refuse_early(std::string_view name, bool read_only,
-                                  const CommandInfo*& info) {
+std::optional<Value> refuse_early(std::string_view name, bool read_only, const CommandInfo*& info) {
     info = find_command(name);
     if (!info)
         return error_value("EINVAL", "unknown command " + quote(name));
@@ -1167,110 +989,6 @@ Value execute(CommandContext& ctx, std::string_view name, std::string_view param
     if (!ctx.cp)
         return error_value("ENXIO", "no control plane");
     return Executor(ctx).run(name, params, staged);
-}
-
-// ---- Mailbox ---------------------------------------------------------------------------
-
-struct Mailbox::Request {
-    enum class State : uint8_t { queued, running, done, withdrawn };
-    std::string name, params;
-    std::optional<std::vector<IpAddr>> staged;
-    State state = State::queued;
-    Value answer;
-};
-
-Mailbox::Ticket Mailbox::submit(std::string name, std::string params,
-                                std::optional<std::vector<IpAddr>> staged) {
-    auto t = std::make_shared<Request>();
-    t->name = std::move(name);
-    t->params = std::move(params);
-    t->staged = std::move(staged);
-    std::lock_guard lock(mutex_);
-    if (closed_) {
-        t->state = Request::State::done;
-        t->answer = error_value("ESHUTDOWN", "mcfwd is stopping");
-    } else {
-        queue_.push_back(t);
-    }
-    return t;
-}
-
-Value Mailbox::wait(const Ticket& t, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    using S = Request::State;
-    if (!done_.wait_for(lock, timeout, [&] { return t->state == S::done; })) {
-        if (t->state == S::queued) {
-            // Withdrawn: drain() skips it, so the command never runs.
-            t->state = S::withdrawn;
-            return error_value("ETIMEDOUT", "the control lcore did not answer in " +
-                                                std::to_string(timeout.count()) +
-                                                " ms; nothing was changed");
-        }
-        done_.wait(lock, [&] { return t->state == S::done; });
-    }
-    return t->answer;
-}
-
-size_t Mailbox::drain(const Runner& run) {
-    size_t n = 0;
-    for (;;) {
-        Ticket t;
-        {
-            std::lock_guard lock(mutex_);
-            while (!queue_.empty() && queue_.front()->state == Request::State::withdrawn)
-                queue_.pop_front();
-            if (queue_.empty())
-                break;
-            t = std::move(queue_.front());
-            queue_.pop_front();
-            t->state = Request::State::running;
-        }
-        Value answer;
-        try {
-            answer = run(t->name, t->params, t->staged ? &*t->staged : nullptr);
-        } catch (const std::exception& e) { // bad_alloc: the waiter must still wake
-            answer = error_value("ENOMEM", e.what());
-        }
-        {
-            std::lock_guard lock(mutex_);
-            t->answer = std::move(answer);
-            t->state = Request::State::done;
-        }
-        done_.notify_all();
-        ++n;
-    }
-    return n;
-}
-
-void Mailbox::close() {
-    {
-        std::lock_guard lock(mutex_);
-        closed_ = true;
-        for (Ticket& t : queue_)
-            if (t->state == Request::State::queued) {
-                t->answer = error_value("ESHUTDOWN", "mcfwd is stopping");
-                t->state = Request::State::done;
-            }
-        queue_.clear();
-    }
-    done_.notify_all();
-}
-
-size_t Mailbox::pending() const {
-    std::lock_guard lock(mutex_);
-    size_t n = 0;
-    for (const Ticket& t : queue_)
-        n += t->state == Request::State::queued;
-    return n;
-}
-
-std::string quote(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 40))
-        out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    if (s.size() > 40)
-        out += "...";
-    return out;
 }
 
 } // namespace mcfwd::control
