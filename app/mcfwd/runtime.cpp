@@ -13,6 +13,7 @@
 #include "dataplane/outlet_registry.hpp"
 #include "ethdev/eal.hpp"
 #include "ethdev/ethdev_driver.hpp"
+#include "ethdev/kernel_link.hpp"
 #include "ethdev/port.hpp"
 #include "ethdev/rcu.hpp"
 #include "ethdev/rte_allocator.hpp"
@@ -35,6 +36,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -91,8 +93,12 @@ struct PortRuntime {
     std::unique_ptr<table::PortTable> table;
     uint16_t control_queue = 0; // TX queue of the control lcore
     bool sink_target = false;   // forwarding lcore i sends on TX queue i
+    /// net_tap / net_af_packet: the kernel interface, whose state is the link's.
+    std::optional<unsigned> ifindex;
     bool link = false;
-    uint64_t control_tx = 0, control_tx_failed = 0;
+    /// net_af_packet: a frame the PMD took may still not have left (below).
+    bool confirm_tx = false;
+    uint64_t control_tx = 0, control_tx_failed = 0, control_tx_retried = 0;
 };
 
 class Runtime {
@@ -116,6 +122,8 @@ private:
     void make_outlets_and_receivers();
     void start_lcores();
     void control_loop();
+    bool link_up(const PortRuntime& p) const;
+    void set_link(PortRuntime& p, bool up);
     void shutdown();
     void print_summary();
     void transmit(PortRuntime& p, std::span<const uint8_t> frame);
@@ -141,6 +149,7 @@ private:
     std::unique_ptr<control::ControlPlane> cp_;
     std::vector<PortRuntime> ports_;            // config order
     std::vector<table::PortTable*> by_port_id_; // DPDK port id -> table
+    std::optional<ethdev::KernelLinks> kernel_links_; // when a port is kernel-backed
     std::vector<std::unique_ptr<Lcore>> lcores_;
     std::atomic<bool> stop_{false};
     bool launched_ = false;
@@ -237,6 +246,16 @@ void Runtime::open_ports() {
         // net_tap / net_af_packet: the kernel interface's multicast list is the
         // filter that decides what reaches the port (ethdev/kernel_mc.hpp).
         if (auto ifindex = ethdev::kernel_ifindex(pr.port->port_id())) {
+            // Its link state is the kernel interface's (ethdev/kernel_link.hpp).
+            if (!kernel_links_) {
+                auto links = ethdev::KernelLinks::open(&why);
+                if (!links)
+                    throw StartupError("port " + pc.name +
+                                       ": cannot follow kernel link state: " + why);
+                kernel_links_.emplace(std::move(links).value());
+            }
+            kernel_links_->watch(*ifindex);
+            pr.ifindex = ifindex;
             auto list = ethdev::KernelMcList::open(*ifindex, &why);
             if (list)
                 pr.driver->attach_kernel(std::move(list).value());
@@ -245,9 +264,10 @@ void Runtime::open_ports() {
                             "list (%s): allmulticast stays the PMD's\n",
                             pc.name.c_str(), why.c_str());
         }
+        pr.confirm_tx = ethdev::driver_name(pr.port->port_id()) == "net_af_packet";
         pr.table = std::make_unique<table::PortTable>(
             *reclaimer_, table::PortTableOptions{.allocator = table_memory_.get()});
-        pr.link = pr.port->link_up();
+        pr.link = link_up(pr);
         ports_.push_back(std::move(pr));
     }
     // The proxy's upstream port (the first upstream one) must exist before any
@@ -329,23 +349,53 @@ void Runtime::open_ports() {
     }
 }
 
-// The control lcore's own frames (reports, leaves): copied into an mbuf and sent
-// on the port's control TX queue. Rare; a failure is counted, never retried.
+// The control lcore's own frames (reports, leaves, queries): copied into an
+// mbuf and sent on the port's control TX queue. Rare.
+//
+// net_af_packet takes a frame into its TX ring and then asks the kernel to send
+// the ring; when that sendto() fails (after the interface went down and up the
+// socket still holds ENETDOWN, once), the PMD counts an output error but reports
+// the frame as sent, and the frame leaves only with the next transmission —
+// a query answer could wait until the next report. So on such a port the
+// control queue's own sent count must grow, or the frame is sent again (the
+// retry's successful kick sends both: the peer sees the frame twice, which IGMP
+// and MLD treat as a repeated report). Only a frame that left is counted sent.
+//
+// Nothing is sent while the link is down: a frame queued there would leave when
+// the link returns, after the fact (a stale leave before the new reports).
 void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    char* data = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())) : nullptr;
-    if (!data) {
-        rte_pktmbuf_free(m);
+    constexpr int attempts = 3;
+    if (!p.link) {
         ++p.control_tx_failed;
         return;
     }
-    std::memcpy(data, frame.data(), frame.size());
-    if (rte_eth_tx_burst(p.port->port_id(), p.control_queue, &m, 1) == 1) {
-        ++p.control_tx;
-    } else {
-        rte_pktmbuf_free(m);
-        ++p.control_tx_failed;
+    auto queue_sent = [&]() -> uint64_t {
+        rte_eth_stats st{};
+        if (p.control_queue >= RTE_ETHDEV_QUEUE_STAT_CNTRS ||
+            rte_eth_stats_get(p.port->port_id(), &st) != 0)
+            return 0;
+        return st.q_opackets[p.control_queue];
+    };
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        char* data = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())) : nullptr;
+        if (!data) {
+            rte_pktmbuf_free(m);
+            break;
+        }
+        std::memcpy(data, frame.data(), frame.size());
+        const uint64_t before = p.confirm_tx ? queue_sent() : 0;
+        if (rte_eth_tx_burst(p.port->port_id(), p.control_queue, &m, 1) != 1) {
+            rte_pktmbuf_free(m);
+            break;
+        }
+        if (!p.confirm_tx || queue_sent() > before) {
+            ++p.control_tx;
+            p.control_tx_retried += attempt > 0;
+            return;
+        }
     }
+    ++p.control_tx_failed;
 }
 
 void Runtime::make_lcores() {
@@ -456,6 +506,7 @@ void Runtime::control_loop() {
     const uint64_t hz = rte_get_tsc_hz();
     const uint64_t start = rte_get_tsc_cycles();
     uint64_t last_rx = rx_total(), last_rx_change = start, last_link_check = start;
+    uint64_t last_netlink = start;
     rte_mbuf* burst[32];
     while (!g_signal.load(std::memory_order_relaxed)) {
         const uint64_t now = rte_get_tsc_cycles();
@@ -478,23 +529,23 @@ void Runtime::control_loop() {
                 take(got);
                 n += got;
             }
-        // Link state: events where the PMD raises them, polling once a second anyway.
+        // Link state: the kernel's notifications for kernel-backed ports, the
+        // PMD's events where it raises them, and polling once a second anyway.
         const bool check_links = now - last_link_check > hz;
+        if (kernel_links_ && now - last_netlink > hz / 100) {
+            last_netlink = now;
+            for (unsigned ifindex : kernel_links_->poll())
+                for (PortRuntime& pr : ports_)
+                    if (pr.ifindex == ifindex)
+                        set_link(pr, kernel_links_->up(ifindex));
+        }
         for (PortRuntime& pr : ports_) {
             ethdev::PortEvents ev = pr.port->take_events();
             if (ev.reset_requested && pr.port->restart() == errc::ok)
                 if (auto* nic = cp_->controller().nic_filter(pr.port->port_id()))
                     nic->reprogram();
-            if (ev.lsc_changed || check_links) {
-                const bool up = pr.port->link_up();
-                if (up != pr.link) {
-                    pr.link = up;
-                    std::printf("mcfwd: port %s link %s\n", pr.cfg->name.c_str(),
-                                up ? "up" : "down");
-                    std::fflush(stdout);
-                    cp_->set_link(pr.port->port_id(), up);
-                }
-            }
+            if (ev.lsc_changed || check_links)
+                set_link(pr, link_up(pr));
         }
         if (check_links)
             last_link_check = now;
@@ -514,6 +565,23 @@ void Runtime::control_loop() {
         if (n == 0)
             rte_delay_us_sleep(100);
     }
+}
+
+// DPDK 22.11's net_af_packet says "up" forever; the kernel interface knows.
+bool Runtime::link_up(const PortRuntime& p) const {
+    return p.ifindex ? kernel_links_->up(*p.ifindex) : p.port->link_up();
+}
+
+void Runtime::set_link(PortRuntime& p, bool up) {
+    if (up == p.link)
+        return;
+    p.link = up;
+    std::printf("mcfwd: port %s link %s\n", p.cfg->name.c_str(), up ? "up" : "down");
+    std::fflush(stdout);
+    // Down detaches the port's memberships; up announces every one again
+    // (state-change reports with their retransmissions) and restarts a
+    // downstream port's queriers (startup queries): control/control_plane.hpp.
+    cp_->set_link(p.port->port_id(), up);
 }
 
 void Runtime::shutdown() {
@@ -562,11 +630,15 @@ void Runtime::print_summary() {
     std::printf(any_control ? "\n" : " no control frames\n");
     for (PortRuntime& pr : ports_) {
         const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
-        std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu), NIC %zu MAC(s) "
+        // "retried": frames net_af_packet took but the kernel did not send at first.
+        const std::string retried =
+            pr.control_tx_retried ? ", retried " + std::to_string(pr.control_tx_retried) : "";
+        std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu%s), NIC %zu MAC(s) "
                     "programmed, allmulticast %s (%s)\n",
                     pr.cfg->name.c_str(), cp_->engine().port(pr.port->port_id())->groups,
                     pr.cfg->role == config::PortRole::downstream ? "queries" : "reports",
                     (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
+                    retried.c_str(),
                     nf->programmed().size(), nf->allmulti() ? "on" : "off",
                     std::string(nicfilter::allmulti_reason_name(nf->reason())).c_str());
         if (const size_t groups = pr.table->group_count(); groups > 0) {

@@ -47,6 +47,13 @@ errc EthdevDriver::set_allmulticast(bool on) {
     return driver_errc(last_allmulti_rc_);
 }
 
+std::string driver_name(uint16_t port_id) {
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port_id, &info) != 0 || info.driver_name == nullptr)
+        return {};
+    return info.driver_name;
+}
+
 std::optional<unsigned> kernel_ifindex(uint16_t port_id) {
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(port_id, &info) != 0 || info.driver_name == nullptr ||

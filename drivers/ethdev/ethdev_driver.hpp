@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace mcfwd::ethdev {
@@ -33,6 +34,8 @@ errc driver_errc(int rc) noexcept;
 /// The kernel interface index under port_id if its PMD is kernel-backed
 /// (net_tap, net_af_packet); empty otherwise.
 std::optional<unsigned> kernel_ifindex(uint16_t port_id);
+/// The port's PMD ("net_af_packet", "net_ice", ...); empty if unknown.
+std::string driver_name(uint16_t port_id);
 
 class EthdevDriver final : public nicfilter::PortDriver {
 public:

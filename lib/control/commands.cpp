@@ -283,6 +283,7 @@ Value Executor::port_value(const Port& p) {
     const auto pv = engine_.port(p.id);
     v.set("present", uint64_t(pv && pv->present));
     v.set("up", uint64_t(pv && pv->up));
+    v.set("link_changes", ctx_.cp->link_changes(p.id));
     v.set("groups", uint64_t(pv ? pv->groups : 0));
     v.set("join_all", uint64_t(pv ? pv->allmulti_count : 0));
     if (const auto* nf = ctx_.cp->controller().nic_filter(p.id)) {

@@ -29,6 +29,8 @@ struct ControlPlane::Port {
     std::unique_ptr<host::HostEngine> igmp, mld;
     std::unique_ptr<RouterPort> igmp_router, mld_router; // downstream ports only
     std::optional<membership::ReceiverId> receiver;      // downstream ports only
+    bool up = false;                                     // as set_link last said
+    uint64_t link_changes = 0;
     router::RouterEngine* router(addr::Family f) const {
         const auto& rp = f == addr::Family::v4 ? igmp_router : mld_router;
         return rp ? &rp->engine : nullptr;
@@ -106,6 +108,7 @@ errc ControlPlane::add_port(PortSetup setup) {
     if (id >= ports_.size())
         ports_.resize(size_t(id) + 1);
     const bool up = p->setup.up;
+    p->up = up;
     ports_[id] = std::move(p);
     if (!downstream && !upstream_)
         upstream_ = id;
@@ -242,6 +245,11 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
 }
 
 void ControlPlane::set_link(PortId port, bool up) {
+    if (port < ports_.size() && ports_[port]) {
+        Port& p = *ports_[port];
+        p.link_changes += p.up != up;
+        p.up = up;
+    }
     if (port < ports_.size() && ports_[port] && ports_[port]->receiver) {
         Port& p = *ports_[port];
         const bool running = p.igmp_router || p.mld_router;
@@ -251,6 +259,10 @@ void ControlPlane::set_link(PortId port, bool up) {
             start_routers(p);
     }
     engine().set_port_up(port, up);
+}
+
+uint64_t ControlPlane::link_changes(PortId port) const {
+    return port < ports_.size() && ports_[port] ? ports_[port]->link_changes : 0;
 }
 
 time_point ControlPlane::poll() {
@@ -271,8 +283,12 @@ time_point ControlPlane::poll() {
     return next;
 }
 
-void ControlPlane::leave_all() {
-    hosts_.leave_all();
+void ControlPlane::leave_all(host::HostEngine::Spacing spacing) {
+    hosts_.leave_all(spacing);
+}
+
+bool ControlPlane::leaving() const {
+    return hosts_.reports_pending();
 }
 
 } // namespace mcfwd::control

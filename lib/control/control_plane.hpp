@@ -165,11 +165,16 @@ public:
     /// forgets what its routers learnt (the upstream merge drops it); up starts
     /// fresh routers (startup queries).
     void set_link(PortId port, bool up);
+    /// Times set_link changed the port's state (down, up) since add_port.
+    uint64_t link_changes(PortId port) const;
     /// Runs due timers; returns when poll() wants to run next (time_never: idle).
     time_point poll();
     /// Shutdown: every group is left on the wire (TO_IN {} / BLOCK / leave / done,
-    /// [Robustness Variable] copies, sent at once: host::HostEngine::leave_all).
-    void leave_all();
+    /// [Robustness Variable] copies: host::HostEngine::leave_all). Spaced, the copies
+    /// after the first are sent by poll() while leaving() holds.
+    void leave_all(host::HostEngine::Spacing spacing = host::HostEngine::Spacing::at_once);
+    /// A spaced leave_all still has copies to send.
+    bool leaving() const;
     /// No timer pending anywhere (a running router always has one).
     bool idle() const;
 
