@@ -49,9 +49,15 @@ public:
         return next;
     }
     /// Shutdown: every engine leaves every group on the wire.
-    void leave_all() {
+    void leave_all(host::HostEngine::Spacing spacing) {
         for (auto& [key, e] : engines_)
-            e->leave_all(clock_.now());
+            e->leave_all(clock_.now(), spacing);
+    }
+    bool reports_pending() const {
+        for (const auto& [key, e] : engines_)
+            if (e->reports_pending())
+                return true;
+        return false;
     }
 
     void on_group_change(membership::PortId port, const addr::IpAddr& group,

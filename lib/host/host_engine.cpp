@@ -28,7 +28,8 @@ wire::GroupRecord current_state_record(const IpAddr& group, const FilterState& f
 } // namespace
 
 bool HostEngine::GroupState::idle() const noexcept {
-    return !filter.is_member() && mode_retransmissions == 0 && source_retransmissions.empty();
+    return !filter.is_member() && mode_retransmissions == 0 && source_retransmissions.empty() &&
+           leaves_left == 0;
 }
 
 HostEngine::HostEngine(Family family, HostConfig config, Random& random, ReportSink& sink)
@@ -418,7 +419,11 @@ void HostEngine::on_timer(time_point now) {
         }
         if (g.legacy_timer <= now) {
             g.legacy_timer = time_never;
-            if (g.reportable && g.filter.is_member()) {
+            if (g.leaves_left > 0) { // a spaced leave_all's repeats
+                sink_.send(wire::Leave{family_, group});
+                if (--g.leaves_left > 0)
+                    g.legacy_timer = now + random_open(unsolicited_interval());
+            } else if (g.reportable && g.filter.is_member()) {
                 send_legacy_report(group, g);
                 if (g.unsolicited_left > 0)
                     --g.unsolicited_left;
@@ -471,7 +476,11 @@ void HostEngine::announce_all(time_point now) {
     send_report(std::move(records));
 }
 
-void HostEngine::leave_all(time_point /*now: everything goes out at once*/) {
+void HostEngine::leave_all(time_point now, Spacing spacing) {
+    const bool spaced = spacing == Spacing::spaced;
+    // Every later batch of a spaced leave goes out at one time, so the groups'
+    // records stay together in as few reports as at once.
+    const time_point next = spaced ? now + random_open(unsolicited_interval()) : time_never;
     if (address_ready_ && !legacy_mode()) {
         std::vector<wire::GroupRecord> records;
         for (auto& [group, g] : groups_) {
@@ -479,10 +488,15 @@ void HostEngine::leave_all(time_point /*now: everything goes out at once*/) {
                 continue;
             merge_state_change(g, FilterState::none());
             emit_state_change(group, g, records);
+            g.group_timer = time_never;
+            g.legacy_timer = time_never;
+            g.retransmit_at = g.mode_retransmissions > 0 || !g.source_retransmissions.empty()
+                                  ? next
+                                  : time_never;
         }
         send_report(std::move(records));
-        // The retransmissions, back to back, until every counter is spent.
-        for (bool pending = true; pending;) {
+        // At once: the retransmissions, back to back, until every counter is spent.
+        for (bool pending = !spaced; pending;) {
             pending = false;
             records.clear();
             for (auto& [group, g] : groups_) {
@@ -496,15 +510,43 @@ void HostEngine::leave_all(time_point /*now: everything goes out at once*/) {
         }
     } else if (address_ready_) {
         const bool has_leave = family_ == Family::v6 || compat_ == 2;
-        for (uint8_t round = 0; has_leave && round < robustness_; ++round) {
-            for (const auto& [group, g] : groups_) {
+        const uint8_t rounds = spaced ? 1 : robustness_;
+        for (uint8_t round = 0; has_leave && round < rounds; ++round) {
+            for (auto& [group, g] : groups_) {
                 if (g.reportable && g.filter.is_member() && g.last_reporter)
                     sink_.send(wire::Leave{family_, group});
             }
         }
+        if (spaced && has_leave)
+            for (auto& [group, g] : groups_)
+                if (g.reportable && g.filter.is_member() && g.last_reporter && robustness_ > 1) {
+                    g.leaves_left = static_cast<uint8_t>(robustness_ - 1);
+                    g.legacy_timer = next;
+                }
     }
-    groups_.clear();
+    if (!spaced) {
+        groups_.clear();
+    } else {
+        // What is left is only the leaves still to send.
+        for (auto it = groups_.begin(); it != groups_.end();) {
+            GroupState& g = it->second;
+            g.filter = FilterState::none();
+            g.group_timer = time_never;
+            g.last_reporter = false;
+            if (g.leaves_left == 0)
+                g.legacy_timer = time_never;
+            it = g.idle() ? groups_.erase(it) : std::next(it);
+        }
+    }
     interface_timer_ = time_never;
+}
+
+bool HostEngine::reports_pending() const noexcept {
+    return std::any_of(groups_.begin(), groups_.end(), [](const auto& e) {
+        const GroupState& g = e.second;
+        return g.mode_retransmissions > 0 || !g.source_retransmissions.empty() ||
+               g.leaves_left > 0;
+    });
 }
 
 HostSnapshot HostEngine::snapshot() const {

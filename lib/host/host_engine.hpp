@@ -175,16 +175,23 @@ public:
     /// ready sends and schedules. Meaningful for IPv4 too (e.g. port without an address).
     void set_address_ready(time_point now, bool ready);
 
-    /// Shutdown: leaves every reportable group on the wire now and forgets all state.
-    /// The exit cannot wait for the random (0, URI] retransmission intervals, so the
-    /// [Robustness Variable] transmissions are sent back to back at `now`:
+    /// Shutdown: leaves every reportable group on the wire and forgets its state.
     ///  - IGMPv3 / MLDv2: [Robustness] Reports, each holding every group's record per the
     ///    §5.1 table with the new state none() — TO_IN({}) for EXCLUDE groups, BLOCK(A) for
     ///    INCLUDE(A) groups — merged with pending retransmission state as on_state_change;
     ///  - IGMPv2 / MLDv1: [Robustness] rounds of Leave / Done for every group we were the
     ///    last to report (RFC 2236 §6 flag); IGMPv1: nothing (it has no leave).
-    /// Afterwards every group is none() and nothing is pending; the engine stays usable.
-    void leave_all(time_point now);
+    /// The first transmission goes out at `now`. With Spacing::at_once the others follow
+    /// back to back and nothing is left pending. With Spacing::spaced they are sent by
+    /// on_timer() as RFC 3376 §5.1 / RFC 3810 §6.1 space retransmissions — each batch at
+    /// one random time in (0, [Unsolicited Report Interval]] after the previous — so a
+    /// switch that drops one burst does not drop them all; the caller runs the timers
+    /// until next_deadline() is time_never (or its own deadline passes).
+    /// Afterwards every group is none(); the engine stays usable.
+    enum class Spacing : uint8_t { at_once, spaced };
+    void leave_all(time_point now, Spacing spacing = Spacing::at_once);
+    /// A state-change retransmission or a spaced leave is still to be sent.
+    bool reports_pending() const noexcept;
 
     HostSnapshot snapshot() const;
     std::optional<GroupSnapshot> group_snapshot(const IpAddr& group) const;
@@ -207,6 +214,7 @@ private:
         time_point legacy_timer = time_never;
         uint8_t unsolicited_left = 0;
         bool last_reporter = false;
+        uint8_t leaves_left = 0; // spaced leave_all: Leave / Done messages still to send
 
         bool idle() const noexcept;
     };

@@ -102,7 +102,7 @@ TEST(HostWiring, LeaveAllSendsToIncludeNothing) {
     w.clock.advance(std::chrono::seconds(5));
     w.hosts.run_timers();
     w.sent();
-    w.hosts.leave_all();
+    w.hosts.leave_all(host::HostEngine::Spacing::at_once);
     auto out = w.sent();
     ASSERT_FALSE(out.empty());
     auto& rec = std::get<wire::Report>(out[0].message).records.at(0);

@@ -139,6 +139,40 @@ TEST_F(Shutdown, LeaveAllInV2ModeSendsLeavesForGroupsWeLastReported) {
     EXPECT_TRUE(engine().snapshot().groups.empty());
 }
 
+// Issue 15: a switch that drops one burst must not lose every copy of a leave.
+TEST_F(Shutdown, SpacedLeaveAllSendsTheRetransmissionsAtTheUnsolicitedInterval) {
+    settle("232.1.1.1", exclude({}));
+    settle("232.1.1.2", include({"10.0.0.1"}));
+    clock.set(at(7s));
+    rnd.open(700ms);
+    engine().leave_all(now(), HostEngine::Spacing::spaced);
+    const std::string r = "REPORT TO_IN(232.1.1.1 {}) BLOCK(232.1.1.2 {10.0.0.1})";
+    EXPECT_EQ(sink.take(), (std::vector<std::string>{"7000ms " + r}));
+    EXPECT_EQ(engine().next_deadline(), at(7700ms));
+    EXPECT_TRUE(engine().reports_pending());
+    EXPECT_EQ(engine().snapshot().groups.size(), 2u); // pending retransmissions only
+    run_for(2s);
+    EXPECT_EQ(sink.take(), (std::vector<std::string>{"7700ms " + r}));
+    EXPECT_FALSE(engine().reports_pending());
+    EXPECT_EQ(engine().next_deadline(), time_never);
+    EXPECT_TRUE(engine().snapshot().groups.empty());
+}
+
+TEST_F(Shutdown, SpacedLeaveAllInV2ModeSpacesTheLeaves) {
+    settle("239.1.1.1", exclude({}));
+    rnd.closed(1s);
+    hear(query(2, nullptr, 10s));
+    run_for(2s);
+    sink.take();
+    rnd.open(400ms);
+    engine().leave_all(now(), HostEngine::Spacing::spaced);
+    EXPECT_EQ(sink.take(), (std::vector<std::string>{"2000ms LEAVE 239.1.1.1"}));
+    run_for(1s);
+    EXPECT_EQ(sink.take(), (std::vector<std::string>{"2400ms LEAVE 239.1.1.1"}));
+    EXPECT_FALSE(engine().reports_pending()); // the v2 querier's timer still runs
+    EXPECT_TRUE(engine().snapshot().groups.empty());
+}
+
 TEST_F(Shutdown, EngineIsUsableAfterLeaveAll) {
     settle("232.1.1.1", exclude({}));
     engine().leave_all(now());
