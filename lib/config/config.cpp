@@ -63,11 +63,43 @@ constexpr uint32_t mbuf_headroom = 128; // RTE_PKTMBUF_HEADROOM
 constexpr size_t ring_name_max = 29;    // RTE_RING_NAMESIZE - 1 (the NUL)
 constexpr size_t object_name_max = 32;  // port and receiver names
 
+// A user's value in an error message: its first shown_max bytes, control characters as
+// '?' (a value may hold escapes such as "\e[2J" that would act on the terminal), and when
+// cut, "…" and its length. A 10 MB name is shown as its start, not printed back whole.
+constexpr size_t shown_max = 64;
+
+struct Excerpt {
+    std::string text;
+    std::string note; // " (N bytes)" when cut, else empty
+};
+
+Excerpt excerpt(std::string_view s) {
+    size_t n = std::min(s.size(), shown_max);
+    if (n < s.size()) // back up to a UTF-8 character boundary
+        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80)
+            --n;
+    Excerpt e;
+    e.text.reserve(n + 3);
+    for (char c : s.substr(0, n))
+        e.text += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    if (n < s.size()) {
+        e.text += "…";
+        e.note = " (" + std::to_string(s.size()) + " bytes)";
+    }
+    return e;
+}
+
+/// The value as is, cut: `aaaa… (N bytes)`.
+std::string cut(std::string_view s) {
+    Excerpt e = excerpt(s);
+    return e.text + e.note;
+}
+
+/// The value in quotes, cut: `"aaaa…" (N bytes)`. Every user value a message echoes goes
+/// through cut() or quoted().
 std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    out += s;
-    out += '"';
-    return out;
+    const Excerpt e = excerpt(s);
+    return "\"" + e.text + "\"" + e.note;
 }
 
 std::string join_names(const std::vector<std::string_view>& names) {
@@ -397,7 +429,7 @@ Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location whe
                    "a key must be a plain name, got " + describe(key));
         const std::string name = key.Scalar();
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-            r.fail(key_loc, child(path, name),
+            r.fail(key_loc, child(path, cut(name)),
                    "unknown key " + quoted(name) + "; allowed: " + join_names(allowed));
         // yaml-cpp keeps both entries of a repeated key and lookups see only the first;
         // a silent winner would hide the user's mistake.
@@ -434,7 +466,7 @@ int64_t Reader::integer(const Field& f, const std::string& path, int64_t min, in
     if (s[0] == '-')
         v = -v;
     if (overflow || v < min || v > max)
-        fail(f.loc, path, "must be " + range + ", got " + s);
+        fail(f.loc, path, "must be " + range + ", got " + cut(s));
     return v;
 }
 
@@ -665,8 +697,8 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
         for (size_t i = 0; i < c.ports.size(); ++i)
             if (c.ports[i].kind == DeviceKind::vdev && vdev_name(c.ports[i].device) == dn)
                 fail(device->loc, m.path("device"),
-                     "device " + std::string(dn) + " is already used by ports[" +
-                         std::to_string(i) + "] (" + c.ports[i].name + ")");
+                     "device " + cut(dn) + " is already used by ports[" + std::to_string(i) +
+                         "] (" + c.ports[i].name + ")");
     } else {
         p.kind = DeviceKind::pci;
         p.device = string(*pci, m.path("pci"));
@@ -823,7 +855,7 @@ void Reader::read_protocol(const Field& f, const std::string& path, addr::Family
               (s == "1" || s == "2" || (v4 && s == "3"))))
             fail(x->loc, m.path("version"),
                  std::string(v4 ? "must be 1, 2 or 3" : "must be 1 or 2") + ", got " +
-                     (x->value.IsScalar() && is_plain(x->value) ? s : describe(x->value)));
+                     (x->value.IsScalar() && is_plain(x->value) ? cut(s) : describe(x->value)));
         p.version = static_cast<uint8_t>(s[0] - '0');
     }
     if (const Field* x = m.get("robustness"))

@@ -184,11 +184,10 @@ const BadCase bad_cases[] = {
     {"QuerierOnUpstreamPort",
      "ports:\n  - name: up\n    device: net_null0\n    querier: {}\n    role: upstream\n",
      "ports[0].querier", 4, 5, "downstream ports only; this port's role is upstream"},
-    {"DownstreamWithoutIpv4Address",
-     "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
+    {"DownstreamWithoutIpv4Address", "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
      "ports[1].ipv4.address", 4, 5, "required on a downstream port that speaks IGMP"},
-    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role",
-     2, 5, "a downstream port needs an upstream port to proxy to"},
+    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role", 2,
+     5, "a downstream port needs an upstream port to proxy to"},
     {"QuerierNotAMapping", DOWN "    querier: true\n", "ports[0].querier", 5, 14,
      "expected a mapping, got \"true\""},
     {"QuerierUnknownKey", DOWN "    querier:\n      robustness: 2\n", "ports[0].querier.robustness",
@@ -376,6 +375,59 @@ INSTANTIATE_TEST_SUITE_P(Matrix, BadConfig, testing::ValuesIn(bad_cases),
                          [](const testing::TestParamInfo<BadCase>& info) {
                              return std::string(info.param.name);
                          });
+
+/// The error a text gives (the test fails if it loads).
+ConfigError error_of(const std::string& yaml) {
+    try {
+        (void)load_string(yaml, "bad.yaml");
+    } catch (const ConfigError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "loaded without error";
+    return ConfigError("", {}, "", "");
+}
+
+// A value echoed in a message is cut after 64 bytes, with its length: a 10 MB name is
+// not printed back whole (issue 12).
+TEST(BadConfigEcho, TenMegabyteNameIsCutWithItsLength) {
+    const std::string name(10 * 1024 * 1024, 'x');
+    const ConfigError e = error_of("ports:\n  - { name: " + name + ", device: net_null0 }\n");
+    EXPECT_EQ(e.path(), "ports[0].name");
+    EXPECT_EQ(e.where(), (Location{2, 13}));
+    EXPECT_EQ(e.message(), "\"" + std::string(64, 'x') +
+                               "…\" (10485760 bytes) is not a valid name: 1 to 32 characters of "
+                               "[a-z0-9_-]");
+    EXPECT_LT(std::string(e.what()).size(), 200u);
+}
+
+TEST(BadConfigEcho, LongUnknownKeyIsCutInThePathToo) {
+    // YAML allows an implicit key of at most 1024 characters.
+    const std::string key(1000, 'k');
+    const ConfigError e = error_of(PORT + key + ": 1\n");
+    EXPECT_EQ(e.path(), std::string(64, 'k') + "… (1000 bytes)");
+    EXPECT_EQ(e.where(), (Location{3, 1}));
+    EXPECT_LT(std::string(e.what()).size(), 400u);
+}
+
+TEST(BadConfigEcho, LongNumberIsCut) {
+    const ConfigError e = error_of(PORT "mempool: { mbufs: " + std::string(5000, '9') + " }\n");
+    EXPECT_EQ(e.path(), "mempool.mbufs");
+    EXPECT_EQ(e.message(),
+              "must be between 1023 and 16777215, got " + std::string(64, '9') + "… (5000 bytes)");
+}
+
+TEST(BadConfigEcho, ControlCharactersAreShownAsQuestionMarks) {
+    const ConfigError e = error_of("ports:\n  - { name: \"a\\e[2Jb\", device: net_null0 }\n");
+    EXPECT_EQ(e.path(), "ports[0].name");
+    EXPECT_NE(e.message().find("\"a?[2Jb\" is not a valid name"), std::string::npos) << e.message();
+}
+
+TEST(BadConfigEcho, CutDoesNotSplitAUtf8Character) {
+    // 63 ASCII bytes, then "é" (2 bytes) across the 64-byte mark: cut before it.
+    const std::string name = std::string(63, 'a') + "\xc3\xa9" + std::string(10, 'b');
+    const ConfigError e = error_of("ports:\n  - { name: \"" + name + "\", device: net_null0 }\n");
+    EXPECT_EQ(e.message().substr(0, 68), "\"" + std::string(63, 'a') + "…\"") << e.message();
+}
 
 } // namespace
 } // namespace mcfwd::config
