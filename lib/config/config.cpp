@@ -6,6 +6,9 @@
 // text, so each rule can name the key and the line.
 #include "config/config.hpp"
 
+#include "config/devices.hpp"
+#include "config/echo.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -62,45 +65,6 @@ constexpr unsigned max_lcore_id = 127;
 constexpr uint32_t mbuf_headroom = 128; // RTE_PKTMBUF_HEADROOM
 constexpr size_t ring_name_max = 29;    // RTE_RING_NAMESIZE - 1 (the NUL)
 constexpr size_t object_name_max = 32;  // port and receiver names
-
-// A user's value in an error message: its first shown_max bytes, control characters as
-// '?' (a value may hold escapes such as "\e[2J" that would act on the terminal), and when
-// cut, "…" and its length. A 10 MB name is shown as its start, not printed back whole.
-constexpr size_t shown_max = 64;
-
-struct Excerpt {
-    std::string text;
-    std::string note; // " (N bytes)" when cut, else empty
-};
-
-Excerpt excerpt(std::string_view s) {
-    size_t n = std::min(s.size(), shown_max);
-    if (n < s.size()) // back up to a UTF-8 character boundary
-        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80)
-            --n;
-    Excerpt e;
-    e.text.reserve(n + 3);
-    for (char c : s.substr(0, n))
-        e.text += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (n < s.size()) {
-        e.text += "…";
-        e.note = " (" + std::to_string(s.size()) + " bytes)";
-    }
-    return e;
-}
-
-/// The value as is, cut: `aaaa… (N bytes)`.
-std::string cut(std::string_view s) {
-    Excerpt e = excerpt(s);
-    return e.text + e.note;
-}
-
-/// The value in quotes, cut: `"aaaa…" (N bytes)`. Every user value a message echoes goes
-/// through cut() or quoted().
-std::string quoted(std::string_view s) {
-    const Excerpt e = excerpt(s);
-    return "\"" + e.text + "\"" + e.note;
-}
 
 std::string join_names(const std::vector<std::string_view>& names) {
     std::string out;
@@ -269,36 +233,6 @@ bool valid_ring_name(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_' || c == '-' || c == '.';
-    });
-}
-
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/// "0000:01:00.0" (lower case after folding): domain:bus:device.function, function 0..7.
-bool valid_dbdf(std::string_view s) {
-    if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
-        return false;
-    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-        if (!is_hex(s[i]))
-            return false;
-    // PCI device numbers are 5 bits (0x00..0x1f).
-    if (s[8] > '1')
-        return false;
-    return s[11] >= '0' && s[11] <= '7';
-}
-
-/// The --vdev driver instance name: the text before the first ','.
-std::string_view vdev_name(std::string_view dev) {
-    return dev.substr(0, dev.find(','));
-}
-
-bool valid_vdev_name(std::string_view s) {
-    if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z'))
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     });
 }
 
@@ -688,27 +622,26 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
     if (device != nullptr) {
         p.kind = DeviceKind::vdev;
         p.device = string(*device, m.path("device"));
-        const std::string_view dn = vdev_name(p.device);
-        if (!valid_vdev_name(dn))
-            fail(device->loc, m.path("device"),
-                 quoted(p.device) +
-                     " is not a virtual device: expected DRIVERINSTANCE[,key=value...] such "
-                     "as \"net_null0\"");
+        p.device_location = device->loc;
+        if (auto why = devices::check_device(p.device))
+            fail(device->loc, m.path("device"), *why);
+        const std::string_view dn = devices::instance_name(p.device);
         for (size_t i = 0; i < c.ports.size(); ++i)
-            if (c.ports[i].kind == DeviceKind::vdev && vdev_name(c.ports[i].device) == dn)
+            if (c.ports[i].kind == DeviceKind::vdev &&
+                devices::instance_name(c.ports[i].device) == dn)
                 fail(device->loc, m.path("device"),
-                     "device " + cut(dn) + " is already used by ports[" + std::to_string(i) +
-                         "] (" + c.ports[i].name + ")");
+                     "device " + std::string(dn) + " is already used by ports[" +
+                         std::to_string(i) + "] (" + c.ports[i].name + ")");
     } else {
         p.kind = DeviceKind::pci;
-        p.device = string(*pci, m.path("pci"));
-        std::transform(p.device.begin(), p.device.end(), p.device.begin(),
-                       [](char ch) { return static_cast<char>(std::tolower(ch)); });
-        if (!valid_dbdf(p.device))
+        p.device_location = pci->loc;
+        const std::optional<std::string> dbdf = devices::canonical_pci(string(*pci, m.path("pci")));
+        if (!dbdf)
             fail(pci->loc, m.path("pci"),
                  quoted(pci->value.Scalar()) +
                      " is not a PCI address: expected domain:bus:device.function such as "
-                     "\"0000:01:00.0\"");
+                     "\"0000:01:00.0\" (or bus:device.function, domain 0000)");
+        p.device = *dbdf;
         for (size_t i = 0; i < c.ports.size(); ++i)
             if (c.ports[i].kind == DeviceKind::pci && c.ports[i].device == p.device)
                 fail(pci->loc, m.path("pci"),
@@ -1043,6 +976,16 @@ Join Reader::read_join(const Field& f, const std::string& path, const Config& c)
 Config load_string(std::string_view text, std::string_view name_for_messages) {
     Reader r{std::string(name_for_messages)};
     return r.read(text);
+}
+
+void check_host(const Config& c) {
+    for (size_t i = 0; i < c.ports.size(); ++i) {
+        const Port& p = c.ports[i];
+        if (p.kind != DeviceKind::vdev)
+            continue;
+        if (auto why = devices::check_device_on_host(p.device))
+            throw ConfigError(c.file, p.device_location, index("ports", i) + ".device", *why);
+    }
 }
 
 Config load_file(const std::string& path) {

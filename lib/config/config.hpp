@@ -127,9 +127,13 @@ struct QuerierConfig {
 struct Port {
     std::string name; // [a-z0-9_-]{1,32}, unique
     DeviceKind kind = DeviceKind::vdev;
-    /// kind == vdev: the --vdev string ("net_pcap0,rx_pcap=in.pcap"); kind == pci: the
-    /// canonical lower-case DBDF ("0000:01:00.0").
+    /// kind == vdev: the --vdev string ("net_pcap0,rx_pcap=in.pcap") of a known driver with
+    /// only the devargs that driver takes; kind == pci: the canonical lower-case DBDF
+    /// ("0000:01:00.0"; "01:00.0" is read as domain 0000).
     std::string device;
+    /// Of the `device` (or `pci`) value, for errors about the device found later (check_host,
+    /// a probe that fails after the EAL started).
+    Location device_location;
     uint16_t rx_queues = 1;       // 1..16
     uint16_t tx_queues = 1;       // 1..16
     uint16_t mtu = 1500;          // 68..9600
@@ -205,5 +209,16 @@ Config load_string(std::string_view text, std::string_view name_for_messages);
 /// Reads and parses a file. An unreadable file is a ConfigError without position (line 0)
 /// with path "(file)" and the strerror text.
 Config load_file(const std::string& path);
+
+/// Checks what the ports' device strings name on this machine, as far as that is known
+/// before DPDK opens it: every net_pcap rx_pcap file exists and is readable, every tx_pcap
+/// file's directory exists and is writable, every interface a net_pcap or net_af_packet
+/// port opens (iface, rx_iface, rx_iface_in, tx_iface; net_tap's remote) exists. Relative
+/// paths are taken from the current directory, as the PMD takes them. Throws ConfigError
+/// at ports[i].device (its line and column) for the first problem.
+/// Not part of load_file: the answer depends on the machine and the moment, not on the
+/// text (the shipped examples name captures that exist only while the demo runs). The app
+/// calls it after loading, before the EAL.
+void check_host(const Config& c);
 
 } // namespace mcfwd::config

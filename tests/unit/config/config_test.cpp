@@ -132,11 +132,13 @@ TEST(ConfigFull, EveryPortValueIsRead) {
     EXPECT_EQ(up.mld.unsolicited_report_interval_ms, std::optional<uint32_t>(10000));
     EXPECT_EQ(up.flow_steering, FlowSteering::off);
     EXPECT_EQ(up.location.line, 8);
+    EXPECT_EQ(up.device_location, (Location{9, 13})) << "the device value, for later errors";
 
     const Port& down = c.ports[1];
     EXPECT_EQ(down.name, "host-side_2");
     EXPECT_EQ(down.kind, DeviceKind::pci);
     EXPECT_EQ(down.device, "0000:af:1f.7") << "PCI addresses are folded to lower case";
+    EXPECT_EQ(down.device_location, (Location{21, 10}));
     EXPECT_EQ(down.role, PortRole::downstream);
     EXPECT_EQ(down.flow_steering, FlowSteering::on);
     EXPECT_EQ(c.find_port("host-side_2"), &down);
@@ -484,7 +486,8 @@ namespace {
 std::string with_receivers(const std::string& ports, int n) {
     std::string y = ports + "receivers:\n";
     for (int i = 0; i < n; ++i)
-        y += "  - { name: r" + std::to_string(i) + ", sink: { ring: r" + std::to_string(i) + " } }\n";
+        y += "  - { name: r" + std::to_string(i) + ", sink: { ring: r" + std::to_string(i) +
+             " } }\n";
     return y;
 }
 
