@@ -90,6 +90,8 @@ int forwarding_main(void* arg) {
 
 static_assert(config::max_outlets == table::max_outlets,
               "the configuration's outlet limit is the tables' mask width");
+static_assert(config::max_ports == RTE_MAX_ETHPORTS,
+              "the configuration's port limit is the DPDK build's");
 
 struct PortRuntime {
     const config::Port* cfg = nullptr;

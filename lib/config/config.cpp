@@ -337,7 +337,8 @@ private:
     void read_limits(const Field& f, Config& c);
     void read_telemetry(const Field& f, Config& c);
     void read_ports(const Field& f, Config& c);
-    Port read_port(const Field& f, const std::string& path, const Config& c);
+    /// role_loc: where the port's role is written (its entry when it is not).
+    Port read_port(const Field& f, const std::string& path, const Config& c, Location& role_loc);
     void read_protocol(const Field& f, const std::string& path, addr::Family family,
                        ProtocolConfig& p);
     void read_querier(const Field& f, const std::string& path, QuerierConfig& q);
@@ -584,17 +585,31 @@ void Reader::read_ports(const Field& f, Config& c) {
     const std::vector<Field> ports = sequence(f, "ports");
     if (ports.empty())
         fail(f.loc, "ports", "must list at least one port");
-    for (size_t i = 0; i < ports.size(); ++i)
-        c.ports.push_back(read_port(ports[i], index("ports", i), c));
-    // RFC 4605: a proxy's downstream ports are merged into its upstream port.
-    const auto is_up = [](const Port& p) { return p.role == PortRole::upstream; };
-    for (size_t i = 0; i < c.ports.size(); ++i)
-        if (!is_up(c.ports[i]) && std::none_of(c.ports.begin(), c.ports.end(), is_up))
-            fail(c.ports[i].location, index("ports", i) + ".role",
-                 "a downstream port needs an upstream port to proxy to (none is configured)");
+    Location first_role; // where ports[0]'s role is written
+    bool upstream = false;
+    for (size_t i = 0; i < ports.size(); ++i) {
+        // Port ids are DPDK's: the EAL refuses a port beyond its build's limit, after
+        // starting; here it is refused at its own entry.
+        if (i == max_ports)
+            fail(ports[i].loc, index("ports", i),
+                 "too many ports: " + std::to_string(ports.size()) + ", at most " +
+                     std::to_string(max_ports) + " (RTE_MAX_ETHPORTS of Debian's DPDK build)");
+        Location role_loc;
+        c.ports.push_back(read_port(ports[i], index("ports", i), c, role_loc));
+        upstream |= c.ports.back().role == PortRole::upstream;
+        if (i == 0)
+            first_role = role_loc;
+    }
+    // RFC 4605: a proxy's downstream ports are merged into its upstream port. Without an
+    // upstream port every port is downstream, ports[0] too, and its role is written: the
+    // error points at that value.
+    if (!upstream)
+        fail(first_role, "ports[0].role",
+             "a downstream port needs an upstream port to proxy to (none is configured)");
 }
 
-Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
+Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
+                       Location& role_loc) {
     const Map m(*this, f.value, path, f.loc,
                 {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
                  "ipv6", "igmp", "mld", "flow_steering", "querier", "punt_rate_pps", "punt_burst"});
@@ -672,10 +687,13 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
         p.punt_rate_pps = static_cast<uint32_t>(integer(*x, m.path("punt_rate_pps"), 0, 1000000));
     if (const Field* x = m.get("punt_burst"))
         p.punt_burst = static_cast<uint32_t>(integer(*x, m.path("punt_burst"), 1, 65535));
-    if (const Field* x = m.get("role"))
+    role_loc = m.where();
+    if (const Field* x = m.get("role")) {
+        role_loc = x->loc;
         p.role = keyword<PortRole>(
             *x, m.path("role"),
             {{"upstream", PortRole::upstream}, {"downstream", PortRole::downstream}});
+    }
     if (const Field* x = m.get("flow_steering"))
         p.flow_steering = keyword<FlowSteering>(*x, m.path("flow_steering"),
                                                 {{"auto", FlowSteering::automatic},

@@ -188,6 +188,10 @@ struct Receiver {
 /// of a 64-bit mask (table::max_outlets; app/mcfwd checks the two agree).
 inline constexpr size_t max_outlets = 64;
 
+/// Ports at the most: DPDK port ids are below RTE_MAX_ETHPORTS (32 in Debian's DPDK
+/// build; app/mcfwd checks the two agree).
+inline constexpr size_t max_ports = 32;
+
 struct Config {
     std::string file; // the name used in messages
     std::vector<std::string> eal;
@@ -195,7 +199,7 @@ struct Config {
     Mempool mempool;
     Limits limits;
     Telemetry telemetry;
-    std::vector<Port> ports;         // at least one
+    std::vector<Port> ports;         // at least one, at most max_ports
     std::vector<Receiver> receivers; // may be empty
 
     /// The port of that name, or nullptr.

@@ -139,6 +139,26 @@ const BadCase bad_cases[] = {
     {"PortDuplicatePci",
      "ports:\n  - { name: a, pci: 0000:01:00.0 }\n  - { name: b, pci: 0000:01:00.0 }\n",
      "ports[1].pci", 3, 21, "PCI device 0000:01:00.0 is already used"},
+    {"ThirtyThreePorts",
+     "ports:\n"
+     "  - { name: p0, device: net_null0 }\n  - { name: p1, device: net_null1 }\n"
+     "  - { name: p2, device: net_null2 }\n  - { name: p3, device: net_null3 }\n"
+     "  - { name: p4, device: net_null4 }\n  - { name: p5, device: net_null5 }\n"
+     "  - { name: p6, device: net_null6 }\n  - { name: p7, device: net_null7 }\n"
+     "  - { name: p8, device: net_null8 }\n  - { name: p9, device: net_null9 }\n"
+     "  - { name: p10, device: net_null10 }\n  - { name: p11, device: net_null11 }\n"
+     "  - { name: p12, device: net_null12 }\n  - { name: p13, device: net_null13 }\n"
+     "  - { name: p14, device: net_null14 }\n  - { name: p15, device: net_null15 }\n"
+     "  - { name: p16, device: net_null16 }\n  - { name: p17, device: net_null17 }\n"
+     "  - { name: p18, device: net_null18 }\n  - { name: p19, device: net_null19 }\n"
+     "  - { name: p20, device: net_null20 }\n  - { name: p21, device: net_null21 }\n"
+     "  - { name: p22, device: net_null22 }\n  - { name: p23, device: net_null23 }\n"
+     "  - { name: p24, device: net_null24 }\n  - { name: p25, device: net_null25 }\n"
+     "  - { name: p26, device: net_null26 }\n  - { name: p27, device: net_null27 }\n"
+     "  - { name: p28, device: net_null28 }\n  - { name: p29, device: net_null29 }\n"
+     "  - { name: p30, device: net_null30 }\n  - { name: p31, device: net_null31 }\n"
+     "  - { name: p32, device: net_null32 }\n",
+     "ports[32]", 34, 5, "too many ports: 33, at most 32 (RTE_MAX_ETHPORTS"},
     {"PortTooManyRxQueues", "ports:\n  - name: up\n    device: net_null0\n    rx_queues: 17\n",
      "ports[0].rx_queues", 4, 16, "must be between 1 and 16, got 17"},
     {"PuntRateTooHigh", "ports:\n  - name: up\n    device: net_null0\n    punt_rate_pps: 1000001\n",
@@ -211,8 +231,12 @@ const BadCase bad_cases[] = {
      "ports[0].querier", 4, 5, "downstream ports only; this port's role is upstream"},
     {"DownstreamWithoutIpv4Address", "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
      "ports[1].ipv4.address", 4, 5, "required on a downstream port that speaks IGMP"},
-    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role", 2,
-     5, "a downstream port needs an upstream port to proxy to"},
+    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role", 4,
+     11, "a downstream port needs an upstream port to proxy to"},
+    {"TwoDownstreamPortsWithoutUpstream",
+     "ports:\n  - { name: a, device: net_null0, ipv4: { address: 192.0.2.1 }, role: downstream }\n"
+     "  - { name: b, device: net_null1, role: downstream, ipv4: { address: 192.0.2.2 } }\n",
+     "ports[0].role", 2, 71, "a downstream port needs an upstream port to proxy to"},
     {"QuerierNotAMapping", DOWN "    querier: true\n", "ports[0].querier", 5, 14,
      "expected a mapping, got \"true\""},
     {"QuerierUnknownKey", DOWN "    querier:\n      robustness: 2\n", "ports[0].querier.robustness",

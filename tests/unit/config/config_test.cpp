@@ -520,5 +520,15 @@ TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
     }
 }
 
+// DPDK port ids are below RTE_MAX_ETHPORTS (32): 32 ports load, the 33rd is refused at
+// its own entry (bad_config_test: ThirtyThreePorts).
+TEST(ConfigPorts, ThirtyTwoPortsLoad) {
+    std::string y = "ports:\n";
+    for (int i = 0; i < 32; ++i)
+        y += "  - { name: p" + std::to_string(i) + ", device: net_null" + std::to_string(i) +
+             " }\n";
+    EXPECT_EQ(load_string(y, "t.yaml").ports.size(), max_ports);
+}
+
 } // namespace
 } // namespace mcfwd::config

@@ -140,7 +140,8 @@ TEST_F(CheckHost, MissingInterfaceIsNamed) {
 TEST_F(CheckHost, LongPathIsCut) {
     const std::string path = dir_ + "/" + std::string(300, 'p') + ".pcap";
     const std::string why = error_of("net_pcap0,rx_pcap=" + path);
-    EXPECT_NE(why.find("…\" (" + std::to_string(path.size()) + " bytes)"), std::string::npos) << why;
+    EXPECT_NE(why.find("…\" (" + std::to_string(path.size()) + " bytes)"), std::string::npos)
+        << why;
     EXPECT_LT(why.size(), 160u) << why;
 }
 
