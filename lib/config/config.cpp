@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -207,7 +208,7 @@ std::string describe(const Node& n) {
     case YAML::NodeType::Sequence:
         return "a sequence";
     case YAML::NodeType::Scalar:
-        return quoted(n.Scalar());
+        return shown(n.Scalar());
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
         break;
@@ -328,7 +329,7 @@ private:
                 return value;
             names.push_back(name);
         }
-        fail(f.loc, path, "must be one of " + join_names(names) + ", got " + quoted(s));
+        fail(f.loc, path, "must be one of " + join_names(names) + ", got " + shown(s));
     }
 
     void read_eal(const Field& f, Config& c);
@@ -365,7 +366,7 @@ Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location whe
         const std::string name = key.Scalar();
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
             r.fail(key_loc, child(path, cut(name)),
-                   "unknown key " + quoted(name) + "; allowed: " + join_names(allowed));
+                   "unknown key " + shown(name) + "; allowed: " + join_names(allowed));
         // yaml-cpp keeps both entries of a repeated key and lookups see only the first;
         // a silent winner would hide the user's mistake.
         if (auto prev = fields_.find(name); prev != fields_.end())
@@ -388,7 +389,7 @@ int64_t Reader::integer(const Field& f, const std::string& path, int64_t min, in
     const bool digits = i < s.size() && std::all_of(s.begin() + static_cast<ptrdiff_t>(i), s.end(),
                                                     [](char c) { return c >= '0' && c <= '9'; });
     if (!digits)
-        fail(f.loc, path, "expected a decimal integer " + range + ", got " + quoted(s));
+        fail(f.loc, path, "expected a decimal integer " + range + ", got " + shown(s));
     int64_t v = 0;
     bool overflow = false;
     for (; i < s.size(); ++i) {
@@ -420,7 +421,7 @@ IpAddr Reader::address(const Field& f, const std::string& path) const {
     const std::string s = scalar(f, path, "an IP address");
     const std::optional<IpAddr> a = IpAddr::parse(s);
     if (!a)
-        fail(f.loc, path, quoted(s) + " is not an IPv4 or IPv6 address");
+        fail(f.loc, path, shown(s) + " is not an IPv4 or IPv6 address");
     return *a;
 }
 
@@ -475,10 +476,20 @@ Config Reader::read(std::string_view text) {
     }
 
     const Node root = tree.root();
+    const std::vector<std::string_view> sections = {"eal",       "lcores", "mempool",  "limits",
+                                                    "telemetry", "ports",  "receivers"};
+    // Said in words: "expected a mapping, got nothing" did not tell that the file was empty.
+    if (root.IsNull())
+        fail(mark_of(root, {1, 1}), "(document)",
+             "the configuration is empty: it is a mapping of sections (" + join_names(sections) +
+                 ") with at least ports:");
+    if (!root.IsMap())
+        fail(mark_of(root, {1, 1}), "(document)",
+             "expected a mapping of sections (" + join_names(sections) + "), got " +
+                 describe(root));
     Config c;
     c.file = file_;
-    const Map top(*this, root, "", mark_of(root, {1, 1}),
-                  {"eal", "lcores", "mempool", "limits", "telemetry", "ports", "receivers"});
+    const Map top(*this, root, "", mark_of(root, {1, 1}), sections);
     if (const Field* f = top.get("eal"))
         read_eal(*f, c);
     if (const Field* f = top.get("lcores"))
@@ -512,10 +523,10 @@ void Reader::read_eal(const Field& f, Config& c) {
         };
         for (std::string_view opt : {"-l", "-c", "--lcores", "--main-lcore", "--master-lcore"})
             if (is_opt(opt))
-                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from lcores:; remove it");
+                fail(args[i].loc, path, shown(a) + " is set by mcfwd from lcores:; remove it");
         for (std::string_view opt : {"--vdev"})
             if (is_opt(opt))
-                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from ports:; remove it");
+                fail(args[i].loc, path, shown(a) + " is set by mcfwd from ports:; remove it");
         c.eal.push_back(std::move(a));
     }
 }
@@ -620,11 +631,11 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
     p.name = string(name, m.path("name"));
     if (!valid_object_name(p.name))
         fail(name.loc, m.path("name"),
-             quoted(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+             shown(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.ports.size(); ++i)
         if (c.ports[i].name == p.name)
             fail(name.loc, m.path("name"),
-                 "duplicate port name " + quoted(p.name) + " (also ports[" + std::to_string(i) +
+                 "duplicate port name " + shown(p.name) + " (also ports[" + std::to_string(i) +
                      "], line " + std::to_string(c.ports[i].location.line) + ")");
 
     const Field* device = m.get("device");
@@ -653,7 +664,7 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
         const std::optional<std::string> dbdf = devices::canonical_pci(string(*pci, m.path("pci")));
         if (!dbdf)
             fail(pci->loc, m.path("pci"),
-                 quoted(pci->value.Scalar()) +
+                 shown(pci->value.Scalar()) +
                      " is not a PCI address: expected domain:bus:device.function such as "
                      "\"0000:01:00.0\" (or bus:device.function, domain 0000)");
         p.device = *dbdf;
@@ -826,7 +837,7 @@ size_t Reader::port_ref(const Field& f, const std::string& path, const Config& c
     std::vector<std::string_view> names;
     for (const Port& p : c.ports)
         names.push_back(p.name);
-    fail(f.loc, path, "unknown port " + quoted(name) + "; configured: " + join_names(names));
+    fail(f.loc, path, "unknown port " + shown(name) + "; configured: " + join_names(names));
 }
 
 void Reader::read_receivers(const Field& f, Config& c) {
@@ -854,11 +865,11 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
     r.name = string(name, m.path("name"));
     if (!valid_object_name(r.name))
         fail(name.loc, m.path("name"),
-             quoted(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+             shown(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.receivers.size(); ++i)
         if (c.receivers[i].name == r.name)
             fail(name.loc, m.path("name"),
-                 "duplicate receiver name " + quoted(r.name) + " (also receivers[" +
+                 "duplicate receiver name " + shown(r.name) + " (also receivers[" +
                      std::to_string(i) + "], line " + std::to_string(c.receivers[i].location.line) +
                      ")");
 
@@ -876,12 +887,12 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
         r.sink.name = string(*ring, s.path("ring"));
         if (!valid_ring_name(r.sink.name))
             fail(ring->loc, s.path("ring"),
-                 quoted(r.sink.name) +
+                 shown(r.sink.name) +
                      " is not a valid ring name: 1 to 29 characters of [A-Za-z0-9_.-]");
         // rte_ring names are global to the DPDK process (and its secondaries).
         if (!ring_names_.insert(r.sink.name).second)
             fail(ring->loc, s.path("ring"),
-                 "ring " + quoted(r.sink.name) + " is already the sink of another receiver");
+                 "ring " + shown(r.sink.name) + " is already the sink of another receiver");
         if (const Field* x = s.get("size")) {
             const int64_t n = integer(*x, s.path("size"), 32, 16777216);
             if ((n & (n - 1)) != 0)
@@ -1007,6 +1018,12 @@ void check_host(const Config& c) {
 }
 
 Config load_file(const std::string& path) {
+    // A directory opens as a stream on Linux and reads as nothing; "expected a mapping"
+    // would then blame a file that does not exist.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ConfigError(path, {}, "(file)",
+                          std::string(std::strerror(EISDIR)) + " (expected a YAML file)");
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int err = errno;

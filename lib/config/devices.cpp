@@ -172,23 +172,23 @@ std::optional<std::string> canonical_pci(std::string_view s) {
 std::optional<std::string> check_device(std::string_view device) {
     const std::string_view name = instance_name(device);
     if (canonical_pci(name))
-        return quoted(name) + " is a PCI address: give it as pci: " + quoted(name) +
+        return shown(name) + " is a PCI address: give it as pci: " + shown(name) +
                " (device: is for virtual devices)";
     if (!valid_instance_name(name))
-        return quoted(device) +
+        return shown(device) +
                " is not a virtual device: expected DRIVERINSTANCE[,key=value...] such as "
                "\"net_null0\"";
     const VdevDriver* d = find_driver(name);
     if (d == nullptr)
-        return "unknown driver " + quoted(name) + " (known: " + driver_names() +
+        return "unknown driver " + shown(name) + " (known: " + driver_names() +
                "; the instance name starts with the driver's, as net_pcap0)";
     if (name.size() > instance_name_max)
-        return "device name " + quoted(name) + " is longer than the " +
+        return "device name " + shown(name) + " is longer than the " +
                std::to_string(instance_name_max) + " characters DPDK takes";
     const std::vector<Arg> args = split_devargs(device);
     for (const Arg& a : args)
         if (find_arg(*d, a.key) == nullptr)
-            return std::string(d->name) + " takes no devarg " + quoted(a.key) + " (it takes: " +
+            return std::string(d->name) + " takes no devarg " + shown(a.key) + " (it takes: " +
                    join(d->args, [](const Devarg& x) { return std::string(x.key); }) + ")";
     if (!d->needs.empty() && std::none_of(args.begin(), args.end(), [&](const Arg& a) {
             return std::find(d->needs.begin(), d->needs.end(), a.key) != d->needs.end();
@@ -211,7 +211,7 @@ std::optional<std::string> check_device_on_host(std::string_view device) {
         if (spec == nullptr)
             continue;
         const std::string value(a.value);
-        const std::string what = std::string(a.key) + " " + quoted(value);
+        const std::string what = std::string(a.key) + " " + shown(value);
         struct stat st {};
         switch (spec->kind) {
         case ArgKind::plain:
@@ -234,11 +234,11 @@ std::optional<std::string> check_device_on_host(std::string_view device) {
                                     : slash == 0               ? "/"
                                                                : value.substr(0, slash);
             if (::stat(dir.c_str(), &st) != 0)
-                return what + ": directory " + quoted(dir) + ": " + errno_text(errno);
+                return what + ": directory " + shown(dir) + ": " + errno_text(errno);
             if (!S_ISDIR(st.st_mode))
-                return what + ": directory " + quoted(dir) + ": " + errno_text(ENOTDIR);
+                return what + ": directory " + shown(dir) + ": " + errno_text(ENOTDIR);
             if (::access(dir.c_str(), W_OK) != 0)
-                return what + ": directory " + quoted(dir) + ": " + errno_text(errno);
+                return what + ": directory " + shown(dir) + ": " + errno_text(errno);
             break;
         }
         case ArgKind::interface:

@@ -34,7 +34,7 @@ std::string cut(std::string_view s) {
     return e.text + e.note;
 }
 
-std::string quoted(std::string_view s) {
+std::string shown(std::string_view s) {
     const Excerpt e = excerpt(s);
     return "\"" + e.text + "\"" + e.note;
 }

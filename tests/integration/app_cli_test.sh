@@ -68,6 +68,13 @@ expect_exit2 missing-capture "ports:
   "missing-capture.yaml:3:13: ports[0].device: rx_pcap \"$dir/none.pcap\": No such file or directory"
 out=$("$mcfwd" --config "$dir/missing.yaml" 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "missing file -> exit 2: $out" || bad "missing file: exit $rc: $out"
+out=$("$mcfwd" --config "$dir" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -qF "$dir: (file): Is a directory" <<<"$out" && ok "a directory -> exit 2: $out" \
+  || bad "--config DIR: exit $rc: $out"
+: >"$dir/empty.yaml"
+out=$("$mcfwd" --config "$dir/empty.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -qF "empty.yaml:1:1: (document): the configuration is empty" <<<"$out" \
+  && ok "an empty file -> exit 2: $out" || bad "empty file: exit $rc: $out"
 out=$("$mcfwd" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q usage <<<"$out" && ok "unknown option -> exit 2 with usage" || bad "unknown option: exit $rc: $out"
 

@@ -39,10 +39,17 @@ const BadCase bad_cases[] = {
     {"SyntaxIllegalMapValue", "a: b\n c: d\n", "(syntax)", 2, 3, "illegal map value"},
     {"SyntaxUndefinedAlias", PORT "eal: *nope\n", "(syntax)", 3, 6, "anchor is not defined"},
     // yaml-cpp 0.7's LoadAll loops forever (allocating) on a stray ',' (jbeder/yaml-cpp#1040).
-    {"StrayCommaDoesNotHang", ",\n", "(document)", 1, 1, "expected a mapping, got nothing"},
+    {"StrayCommaDoesNotHang", ",\n", "(document)", 1, 1, "the configuration is empty"},
     {"StrayCommaAfterPortsDoesNotHang", PORT ", x\n", "(syntax)", 3, 1, ""},
-    {"EmptyText", "", "(document)", 1, 1, "expected a mapping, got nothing"},
-    {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1, "expected a mapping, got a sequence"},
+    {"EmptyText", "", "(document)", 1, 1,
+     "the configuration is empty: it is a mapping of sections (eal, lcores, mempool, limits, "
+     "telemetry, ports, receivers) with at least ports:"},
+    {"OnlyComments", "# nothing yet\n\n", "(document)", 1, 1, "the configuration is empty"},
+    {"NullDocument", "~\n", "(document)", 1, 1, "the configuration is empty"},
+    {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1,
+     "expected a mapping of sections (eal, lcores, mempool, limits, telemetry, ports, "
+     "receivers), got a sequence"},
+    {"TopLevelScalar", "hello\n", "(document)", 1, 1, "got \"hello\""},
     {"TwoDocuments", PORT "---\n" PORT, "(document)", 3, 1, "only one YAML document"},
     // Keys.
     {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,

@@ -457,6 +457,35 @@ TEST(ConfigFile, MissingFileIsAConfigErrorWithoutPosition) {
     }
 }
 
+// --config /tmp said "expected a mapping" (issue 12): a directory reads as nothing.
+TEST(ConfigFile, DirectoryIsSaidToBeADirectory) {
+    try {
+        (void)load_file("/tmp");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where().line, 0);
+        EXPECT_EQ(std::string(e.what()), "/tmp: (file): Is a directory (expected a YAML file)");
+    }
+}
+
+TEST(ConfigFile, EmptyFileIsSaidToBeEmpty) {
+    char name[] = "/tmp/mcfwd_config_testXXXXXX";
+    const int fd = mkstemp(name);
+    ASSERT_GE(fd, 0);
+    try {
+        (void)load_file(name);
+        ADD_FAILURE() << "an empty file loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.path(), "(document)");
+        EXPECT_NE(std::string(e.what()).find(std::string(name) +
+                                             ":1:1: (document): the configuration is empty"),
+                  std::string::npos)
+            << e.what();
+    }
+    close(fd);
+    std::remove(name);
+}
+
 TEST(ConfigFile, FileNameIsTheNameInMessages) {
     char name[] = "/tmp/mcfwd_config_testXXXXXX";
     const int fd = mkstemp(name);
@@ -525,8 +554,8 @@ TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
 TEST(ConfigPorts, ThirtyTwoPortsLoad) {
     std::string y = "ports:\n";
     for (int i = 0; i < 32; ++i)
-        y += "  - { name: p" + std::to_string(i) + ", device: net_null" + std::to_string(i) +
-             " }\n";
+        y +=
+            "  - { name: p" + std::to_string(i) + ", device: net_null" + std::to_string(i) + " }\n";
     EXPECT_EQ(load_string(y, "t.yaml").ports.size(), max_ports);
 }
 
