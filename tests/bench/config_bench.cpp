@@ -71,7 +71,20 @@ std::string sources_yaml(uint32_t n) {
     return y;
 }
 
-void set_counters(benchmark::State& state, const std::string& text) {
+/// One iteration loads text. It must load, or with `refused`, be refused (ConfigError).
+void load_each_iteration(benchmark::State& state, const std::string& text, bool refused) {
+    for (auto _ : state) {
+        try {
+            config::Config c = config::load_string(text, "bench.yaml");
+            benchmark::DoNotOptimize(c);
+            if (refused)
+                state.SkipWithError("the text was accepted");
+        } catch (const config::ConfigError& e) {
+            benchmark::DoNotOptimize(e.what());
+            if (!refused)
+                state.SkipWithError(e.what());
+        }
+    }
     state.SetComplexityN(state.range(0));
     state.counters["bytes"] = static_cast<double>(text.size());
     state.counters["per_item"] = benchmark::Counter(static_cast<double>(state.range(0)),
@@ -79,58 +92,29 @@ void set_counters(benchmark::State& state, const std::string& text) {
                                                         benchmark::Counter::kInvert);
 }
 
+/// Three sizes, 4x and more apart, with an O(N) fit: a quadratic step shows as a
+/// per_item that grows with N and a poor fit (RMS).
+void linear(benchmark::internal::Benchmark* b, std::initializer_list<int64_t> sizes) {
+    for (int64_t n : sizes)
+        b->Arg(n);
+    b->Unit(benchmark::kMillisecond)->Complexity(benchmark::oN);
+}
+
 void BM_LoadJoins(benchmark::State& state) {
     const auto n = static_cast<uint32_t>(state.range(0));
-    const std::string text = joins_yaml(n, config::max_outlets);
-    for (auto _ : state) {
-        config::Config c = config::load_string(text, "bench.yaml");
-        benchmark::DoNotOptimize(c);
-    }
-    set_counters(state, text);
+    load_each_iteration(state, joins_yaml(n, config::max_outlets), false);
 }
-BENCHMARK(BM_LoadJoins)
-    ->Arg(20'000)
-    ->Arg(80'000)
-    ->Arg(300'000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity(benchmark::oN);
+BENCHMARK(BM_LoadJoins)->Apply([](auto* b) { linear(b, {20'000, 80'000, 300'000}); });
 
 void BM_RefuseReceivers(benchmark::State& state) {
-    const auto n = static_cast<uint32_t>(state.range(0));
-    const std::string text = receivers_yaml(n);
-    for (auto _ : state) {
-        try {
-            config::Config c = config::load_string(text, "bench.yaml");
-            benchmark::DoNotOptimize(c);
-            state.SkipWithError("more than 64 receivers were accepted");
-        } catch (const config::ConfigError& e) {
-            benchmark::DoNotOptimize(e.what());
-        }
-    }
-    set_counters(state, text);
+    load_each_iteration(state, receivers_yaml(static_cast<uint32_t>(state.range(0))), true);
 }
-BENCHMARK(BM_RefuseReceivers)
-    ->Arg(20'000)
-    ->Arg(80'000)
-    ->Arg(300'000)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity(benchmark::oN);
+BENCHMARK(BM_RefuseReceivers)->Apply([](auto* b) { linear(b, {20'000, 80'000, 300'000}); });
 
 void BM_LoadJoinSources(benchmark::State& state) {
-    const auto n = static_cast<uint32_t>(state.range(0));
-    const std::string text = sources_yaml(n);
-    for (auto _ : state) {
-        config::Config c = config::load_string(text, "bench.yaml");
-        benchmark::DoNotOptimize(c);
-    }
-    set_counters(state, text);
+    load_each_iteration(state, sources_yaml(static_cast<uint32_t>(state.range(0))), false);
 }
-BENCHMARK(BM_LoadJoinSources)
-    ->Arg(4'096)
-    ->Arg(16'384)
-    ->Arg(65'536)
-    ->Unit(benchmark::kMillisecond)
-    ->Complexity(benchmark::oN);
+BENCHMARK(BM_LoadJoinSources)->Apply([](auto* b) { linear(b, {4'096, 16'384, 65'536}); });
 
 } // namespace
 
