@@ -15,7 +15,13 @@
 //    filter is never (INCLUDE, {}), has no more than limits.max_filter_sources sources, and
 //    a group in the SSM range (RFC 4607) is joined in INCLUDE mode with sources;
 //  - no (receiver, port, group) is joined twice; ring names are unique;
-//  - the control lcore is not a forwarding lcore and there is at least one forwarding lcore.
+//  - the control lcore is not a forwarding lcore and there is at least one forwarding lcore;
+//  - at most max_ports ports and max_outlets receivers plus downstream ports;
+//  - every vdev device string names a driver mcfwd runs on (net_af_packet, net_null,
+//    net_pcap, net_ring, net_tap), an instance name DPDK takes, and only the devargs that
+//    driver takes, with the ones its probe needs. What the string names on this machine
+//    (capture files, interfaces) is check_host()'s, not load_*'s.
+// Values a message repeats are cut after 64 bytes ("…" and the length).
 //
 // Thread-safety: the functions are reentrant; a Config is a plain value.
 // Depends on yaml-cpp inside the .cpp only; this header does not include it.
