@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
     mcfwd::config::Config cfg;
     try {
         cfg = mcfwd::config::load_file(opts->config);
+        // Capture files and interfaces the ports name, while a mistake is still exit 2
+        // with a line and column rather than a failed probe after the EAL started.
+        mcfwd::config::check_host(cfg);
     } catch (const mcfwd::config::ConfigError& e) {
         std::fprintf(stderr, "mcfwd: %s\n", e.what());
         return 2;

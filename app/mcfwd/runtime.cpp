@@ -54,6 +54,13 @@ struct StartupError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// A configured object that fails while starting, in the form of a configuration error,
+/// "FILE:LINE:COL: PATH: MESSAGE", so the user is pointed at the value.
+std::string at(const config::Config& c, config::Location where, const std::string& path,
+               const std::string& message) {
+    return config::ConfigError(c.file, where, path, message).what();
+}
+
 std::vector<std::string> eal_arguments(const config::Config& cfg, const Options& opts) {
     std::string cores = std::to_string(cfg.lcores.control);
     for (unsigned l : cfg.lcores.forwarding)
@@ -85,6 +92,8 @@ int forwarding_main(void* arg) {
 
 static_assert(config::max_outlets == table::max_outlets,
               "the configuration's outlet limit is the tables' mask width");
+static_assert(config::max_ports == RTE_MAX_ETHPORTS,
+              "the configuration's port limit is the DPDK build's");
 
 struct PortRuntime {
     const config::Port* cfg = nullptr;
@@ -229,11 +238,18 @@ void Runtime::open_ports() {
                                                                      : ethdev::Steering::automatic;
         std::string why;
         auto port = ethdev::open_port(spec, pool_, &why);
-        if (!port)
-            throw StartupError(cfg_.file + ":" + std::to_string(pc.location.line) + ": ports." +
-                               pc.name + ": " + why + " (asked for " +
-                               std::to_string(spec.rx_queues) + " RX and " +
-                               std::to_string(spec.tx_queues) + " TX queues)");
+        if (!port) {
+            const std::string entry = "ports[" + std::to_string(i) + "]";
+            // A device that did not probe (or is not there) is the device value's fault;
+            // anything later is the port's settings.
+            if (port.error() == errc::no_device)
+                throw StartupError(
+                    at(cfg_, pc.device_location,
+                       entry + (pc.kind == config::DeviceKind::pci ? ".pci" : ".device"), why));
+            throw StartupError(at(cfg_, pc.location, entry,
+                                  why + " (asked for " + std::to_string(spec.rx_queues) +
+                                      " RX and " + std::to_string(spec.tx_queues) + " TX queues)"));
+        }
         pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
         if (auto cq = pr.port->control_queue())
             std::printf("mcfwd: port %s: IGMP/MLD steered by rte_flow to RX queue %u\n",
@@ -456,9 +472,11 @@ void Runtime::make_outlets_and_receivers() {
             errc e =
                 engine.set_filter(*rid, port, j.group, j.filter.mode, j.filter.sources.as_vector());
             if (e != errc::ok)
-                throw StartupError(cfg_.file + ":" + std::to_string(j.location.line) +
-                                   ": receivers." + rc.name + " join " + j.group.to_string() +
-                                   ": " + std::string(errc_name(e)));
+                throw StartupError(at(cfg_, j.location,
+                                      "receivers[" + std::to_string(r) + "].joins[" +
+                                          std::to_string(&j - rc.joins.data()) + "]",
+                                      "join of " + j.group.to_string() +
+                                          " refused: " + std::string(errc_name(e))));
         }
     }
 }

@@ -30,6 +30,28 @@ void set_why(std::string* why, const std::string& step, int rc) {
         *why = step + ": " + rte_strerror(rc < 0 ? -rc : rc);
 }
 
+// What rte_dev_probe()'s return means (DPDK 22.11 local_dev_probe(), eal_common_dev.c).
+// A PMD's probe mostly returns -1, which read as an errno is "Operation not permitted",
+// and a name no bus parses comes back as -EFAULT, "Bad address": neither says what
+// happened, so those are put in words; the driver's own log line above says why.
+std::string probe_failure(const std::string& name, int rc) {
+    switch (-rc) {
+    case EFAULT:
+    case EINVAL:
+        return "DPDK cannot parse the device string (no bus or driver takes the name " + name + ")";
+    case ENODEV:
+        return "DPDK found no device " + name;
+    case ENOTSUP:
+        return "no DPDK driver takes " + name;
+    case ENOMEM:
+    case E2BIG:
+        return "rte_dev_probe(" + name + "): " + rte_strerror(-rc);
+    default:
+        return "the driver did not probe " + name + " (rte_dev_probe returned " +
+               std::to_string(rc) + "; DPDK's log above says why)";
+    }
+}
+
 errc config_errc(int rc) {
     if (rc == -ENODEV)
         return errc::no_device;
@@ -72,12 +94,17 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
     uint16_t port = 0;
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
         if (spec.device.rfind("net_", 0) != 0) {
-            set_why(why, "no ethdev named " + name, ENODEV);
+            // A PCI device is probed by the EAL itself, or not at all.
+            if (why)
+                *why = "no DPDK port " + name +
+                       ": is the device bound to a DPDK driver (vfio-pci) and not "
+                       "excluded by the EAL's -a / -b / --no-pci?";
             return errc::no_device;
         }
         const int rc = rte_dev_probe(spec.device.c_str());
         if (rc < 0 && rc != -EEXIST) {
-            set_why(why, "rte_dev_probe(" + spec.device + ")", rc);
+            if (why)
+                *why = probe_failure(name, rc);
             return errc::no_device;
         }
         probed = rc == 0;

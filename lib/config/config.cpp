@@ -6,12 +6,16 @@
 // text, so each rule can name the key and the line.
 #include "config/config.hpp"
 
+#include "config/devices.hpp"
+#include "config/echo.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -62,13 +66,6 @@ constexpr unsigned max_lcore_id = 127;
 constexpr uint32_t mbuf_headroom = 128; // RTE_PKTMBUF_HEADROOM
 constexpr size_t ring_name_max = 29;    // RTE_RING_NAMESIZE - 1 (the NUL)
 constexpr size_t object_name_max = 32;  // port and receiver names
-
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    out += s;
-    out += '"';
-    return out;
-}
 
 std::string join_names(const std::vector<std::string_view>& names) {
     std::string out;
@@ -211,7 +208,7 @@ std::string describe(const Node& n) {
     case YAML::NodeType::Sequence:
         return "a sequence";
     case YAML::NodeType::Scalar:
-        return quoted(n.Scalar());
+        return shown(n.Scalar());
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
         break;
@@ -237,36 +234,6 @@ bool valid_ring_name(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_' || c == '-' || c == '.';
-    });
-}
-
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/// "0000:01:00.0" (lower case after folding): domain:bus:device.function, function 0..7.
-bool valid_dbdf(std::string_view s) {
-    if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
-        return false;
-    for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-        if (!is_hex(s[i]))
-            return false;
-    // PCI device numbers are 5 bits (0x00..0x1f).
-    if (s[8] > '1')
-        return false;
-    return s[11] >= '0' && s[11] <= '7';
-}
-
-/// The --vdev driver instance name: the text before the first ','.
-std::string_view vdev_name(std::string_view dev) {
-    return dev.substr(0, dev.find(','));
-}
-
-bool valid_vdev_name(std::string_view s) {
-    if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z'))
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     });
 }
 
@@ -362,7 +329,7 @@ private:
                 return value;
             names.push_back(name);
         }
-        fail(f.loc, path, "must be one of " + join_names(names) + ", got " + quoted(s));
+        fail(f.loc, path, "must be one of " + join_names(names) + ", got " + shown(s));
     }
 
     void read_eal(const Field& f, Config& c);
@@ -371,7 +338,8 @@ private:
     void read_limits(const Field& f, Config& c);
     void read_telemetry(const Field& f, Config& c);
     void read_ports(const Field& f, Config& c);
-    Port read_port(const Field& f, const std::string& path, const Config& c);
+    /// role_loc: where the port's role is written (its entry when it is not).
+    Port read_port(const Field& f, const std::string& path, const Config& c, Location& role_loc);
     void read_protocol(const Field& f, const std::string& path, addr::Family family,
                        ProtocolConfig& p);
     void read_querier(const Field& f, const std::string& path, QuerierConfig& q);
@@ -397,8 +365,8 @@ Reader::Map::Map(Reader& r, const Node& n, const std::string& path, Location whe
                    "a key must be a plain name, got " + describe(key));
         const std::string name = key.Scalar();
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-            r.fail(key_loc, child(path, name),
-                   "unknown key " + quoted(name) + "; allowed: " + join_names(allowed));
+            r.fail(key_loc, child(path, cut(name)),
+                   "unknown key " + shown(name) + "; allowed: " + join_names(allowed));
         // yaml-cpp keeps both entries of a repeated key and lookups see only the first;
         // a silent winner would hide the user's mistake.
         if (auto prev = fields_.find(name); prev != fields_.end())
@@ -421,7 +389,7 @@ int64_t Reader::integer(const Field& f, const std::string& path, int64_t min, in
     const bool digits = i < s.size() && std::all_of(s.begin() + static_cast<ptrdiff_t>(i), s.end(),
                                                     [](char c) { return c >= '0' && c <= '9'; });
     if (!digits)
-        fail(f.loc, path, "expected a decimal integer " + range + ", got " + quoted(s));
+        fail(f.loc, path, "expected a decimal integer " + range + ", got " + shown(s));
     int64_t v = 0;
     bool overflow = false;
     for (; i < s.size(); ++i) {
@@ -434,7 +402,7 @@ int64_t Reader::integer(const Field& f, const std::string& path, int64_t min, in
     if (s[0] == '-')
         v = -v;
     if (overflow || v < min || v > max)
-        fail(f.loc, path, "must be " + range + ", got " + s);
+        fail(f.loc, path, "must be " + range + ", got " + cut(s));
     return v;
 }
 
@@ -453,7 +421,7 @@ IpAddr Reader::address(const Field& f, const std::string& path) const {
     const std::string s = scalar(f, path, "an IP address");
     const std::optional<IpAddr> a = IpAddr::parse(s);
     if (!a)
-        fail(f.loc, path, quoted(s) + " is not an IPv4 or IPv6 address");
+        fail(f.loc, path, shown(s) + " is not an IPv4 or IPv6 address");
     return *a;
 }
 
@@ -508,10 +476,20 @@ Config Reader::read(std::string_view text) {
     }
 
     const Node root = tree.root();
+    const std::vector<std::string_view> sections = {"eal",       "lcores", "mempool",  "limits",
+                                                    "telemetry", "ports",  "receivers"};
+    // Said in words: "expected a mapping, got nothing" did not tell that the file was empty.
+    if (root.IsNull())
+        fail(mark_of(root, {1, 1}), "(document)",
+             "the configuration is empty: it is a mapping of sections (" + join_names(sections) +
+                 ") with at least ports:");
+    if (!root.IsMap())
+        fail(mark_of(root, {1, 1}), "(document)",
+             "expected a mapping of sections (" + join_names(sections) + "), got " +
+                 describe(root));
     Config c;
     c.file = file_;
-    const Map top(*this, root, "", mark_of(root, {1, 1}),
-                  {"eal", "lcores", "mempool", "limits", "telemetry", "ports", "receivers"});
+    const Map top(*this, root, "", mark_of(root, {1, 1}), sections);
     if (const Field* f = top.get("eal"))
         read_eal(*f, c);
     if (const Field* f = top.get("lcores"))
@@ -545,10 +523,10 @@ void Reader::read_eal(const Field& f, Config& c) {
         };
         for (std::string_view opt : {"-l", "-c", "--lcores", "--main-lcore", "--master-lcore"})
             if (is_opt(opt))
-                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from lcores:; remove it");
+                fail(args[i].loc, path, shown(a) + " is set by mcfwd from lcores:; remove it");
         for (std::string_view opt : {"--vdev"})
             if (is_opt(opt))
-                fail(args[i].loc, path, quoted(a) + " is set by mcfwd from ports:; remove it");
+                fail(args[i].loc, path, shown(a) + " is set by mcfwd from ports:; remove it");
         c.eal.push_back(std::move(a));
     }
 }
@@ -618,17 +596,31 @@ void Reader::read_ports(const Field& f, Config& c) {
     const std::vector<Field> ports = sequence(f, "ports");
     if (ports.empty())
         fail(f.loc, "ports", "must list at least one port");
-    for (size_t i = 0; i < ports.size(); ++i)
-        c.ports.push_back(read_port(ports[i], index("ports", i), c));
-    // RFC 4605: a proxy's downstream ports are merged into its upstream port.
-    const auto is_up = [](const Port& p) { return p.role == PortRole::upstream; };
-    for (size_t i = 0; i < c.ports.size(); ++i)
-        if (!is_up(c.ports[i]) && std::none_of(c.ports.begin(), c.ports.end(), is_up))
-            fail(c.ports[i].location, index("ports", i) + ".role",
-                 "a downstream port needs an upstream port to proxy to (none is configured)");
+    Location first_role; // where ports[0]'s role is written
+    bool upstream = false;
+    for (size_t i = 0; i < ports.size(); ++i) {
+        // Port ids are DPDK's: the EAL refuses a port beyond its build's limit, after
+        // starting; here it is refused at its own entry.
+        if (i == max_ports)
+            fail(ports[i].loc, index("ports", i),
+                 "too many ports: " + std::to_string(ports.size()) + ", at most " +
+                     std::to_string(max_ports) + " (RTE_MAX_ETHPORTS of Debian's DPDK build)");
+        Location role_loc;
+        c.ports.push_back(read_port(ports[i], index("ports", i), c, role_loc));
+        upstream |= c.ports.back().role == PortRole::upstream;
+        if (i == 0)
+            first_role = role_loc;
+    }
+    // RFC 4605: a proxy's downstream ports are merged into its upstream port. Without an
+    // upstream port every port is downstream, ports[0] too, and its role is written: the
+    // error points at that value.
+    if (!upstream)
+        fail(first_role, "ports[0].role",
+             "a downstream port needs an upstream port to proxy to (none is configured)");
 }
 
-Port Reader::read_port(const Field& f, const std::string& path, const Config& c) {
+Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
+                       Location& role_loc) {
     const Map m(*this, f.value, path, f.loc,
                 {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
                  "ipv6", "igmp", "mld", "flow_steering", "querier", "punt_rate_pps", "punt_burst"});
@@ -639,11 +631,11 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
     p.name = string(name, m.path("name"));
     if (!valid_object_name(p.name))
         fail(name.loc, m.path("name"),
-             quoted(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+             shown(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.ports.size(); ++i)
         if (c.ports[i].name == p.name)
             fail(name.loc, m.path("name"),
-                 "duplicate port name " + quoted(p.name) + " (also ports[" + std::to_string(i) +
+                 "duplicate port name " + shown(p.name) + " (also ports[" + std::to_string(i) +
                      "], line " + std::to_string(c.ports[i].location.line) + ")");
 
     const Field* device = m.get("device");
@@ -656,27 +648,26 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
     if (device != nullptr) {
         p.kind = DeviceKind::vdev;
         p.device = string(*device, m.path("device"));
-        const std::string_view dn = vdev_name(p.device);
-        if (!valid_vdev_name(dn))
-            fail(device->loc, m.path("device"),
-                 quoted(p.device) +
-                     " is not a virtual device: expected DRIVERINSTANCE[,key=value...] such "
-                     "as \"net_null0\"");
+        p.device_location = device->loc;
+        if (auto why = devices::check_device(p.device))
+            fail(device->loc, m.path("device"), *why);
+        const std::string_view dn = devices::instance_name(p.device);
         for (size_t i = 0; i < c.ports.size(); ++i)
-            if (c.ports[i].kind == DeviceKind::vdev && vdev_name(c.ports[i].device) == dn)
+            if (c.ports[i].kind == DeviceKind::vdev &&
+                devices::instance_name(c.ports[i].device) == dn)
                 fail(device->loc, m.path("device"),
                      "device " + std::string(dn) + " is already used by ports[" +
                          std::to_string(i) + "] (" + c.ports[i].name + ")");
     } else {
         p.kind = DeviceKind::pci;
-        p.device = string(*pci, m.path("pci"));
-        std::transform(p.device.begin(), p.device.end(), p.device.begin(),
-                       [](char ch) { return static_cast<char>(std::tolower(ch)); });
-        if (!valid_dbdf(p.device))
+        p.device_location = pci->loc;
+        const std::optional<std::string> dbdf = devices::canonical_pci(string(*pci, m.path("pci")));
+        if (!dbdf)
             fail(pci->loc, m.path("pci"),
-                 quoted(pci->value.Scalar()) +
+                 shown(pci->value.Scalar()) +
                      " is not a PCI address: expected domain:bus:device.function such as "
-                     "\"0000:01:00.0\"");
+                     "\"0000:01:00.0\" (or bus:device.function, domain 0000)");
+        p.device = *dbdf;
         for (size_t i = 0; i < c.ports.size(); ++i)
             if (c.ports[i].kind == DeviceKind::pci && c.ports[i].device == p.device)
                 fail(pci->loc, m.path("pci"),
@@ -707,10 +698,13 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c)
         p.punt_rate_pps = static_cast<uint32_t>(integer(*x, m.path("punt_rate_pps"), 0, 1000000));
     if (const Field* x = m.get("punt_burst"))
         p.punt_burst = static_cast<uint32_t>(integer(*x, m.path("punt_burst"), 1, 65535));
-    if (const Field* x = m.get("role"))
+    role_loc = m.where();
+    if (const Field* x = m.get("role")) {
+        role_loc = x->loc;
         p.role = keyword<PortRole>(
             *x, m.path("role"),
             {{"upstream", PortRole::upstream}, {"downstream", PortRole::downstream}});
+    }
     if (const Field* x = m.get("flow_steering"))
         p.flow_steering = keyword<FlowSteering>(*x, m.path("flow_steering"),
                                                 {{"auto", FlowSteering::automatic},
@@ -823,7 +817,7 @@ void Reader::read_protocol(const Field& f, const std::string& path, addr::Family
               (s == "1" || s == "2" || (v4 && s == "3"))))
             fail(x->loc, m.path("version"),
                  std::string(v4 ? "must be 1, 2 or 3" : "must be 1 or 2") + ", got " +
-                     (x->value.IsScalar() && is_plain(x->value) ? s : describe(x->value)));
+                     (x->value.IsScalar() && is_plain(x->value) ? cut(s) : describe(x->value)));
         p.version = static_cast<uint8_t>(s[0] - '0');
     }
     if (const Field* x = m.get("robustness"))
@@ -843,7 +837,7 @@ size_t Reader::port_ref(const Field& f, const std::string& path, const Config& c
     std::vector<std::string_view> names;
     for (const Port& p : c.ports)
         names.push_back(p.name);
-    fail(f.loc, path, "unknown port " + quoted(name) + "; configured: " + join_names(names));
+    fail(f.loc, path, "unknown port " + shown(name) + "; configured: " + join_names(names));
 }
 
 void Reader::read_receivers(const Field& f, Config& c) {
@@ -871,11 +865,11 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
     r.name = string(name, m.path("name"));
     if (!valid_object_name(r.name))
         fail(name.loc, m.path("name"),
-             quoted(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
+             shown(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.receivers.size(); ++i)
         if (c.receivers[i].name == r.name)
             fail(name.loc, m.path("name"),
-                 "duplicate receiver name " + quoted(r.name) + " (also receivers[" +
+                 "duplicate receiver name " + shown(r.name) + " (also receivers[" +
                      std::to_string(i) + "], line " + std::to_string(c.receivers[i].location.line) +
                      ")");
 
@@ -893,12 +887,12 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
         r.sink.name = string(*ring, s.path("ring"));
         if (!valid_ring_name(r.sink.name))
             fail(ring->loc, s.path("ring"),
-                 quoted(r.sink.name) +
+                 shown(r.sink.name) +
                      " is not a valid ring name: 1 to 29 characters of [A-Za-z0-9_.-]");
         // rte_ring names are global to the DPDK process (and its secondaries).
         if (!ring_names_.insert(r.sink.name).second)
             fail(ring->loc, s.path("ring"),
-                 "ring " + quoted(r.sink.name) + " is already the sink of another receiver");
+                 "ring " + shown(r.sink.name) + " is already the sink of another receiver");
         if (const Field* x = s.get("size")) {
             const int64_t n = integer(*x, s.path("size"), 32, 16777216);
             if ((n & (n - 1)) != 0)
@@ -953,6 +947,11 @@ Join Reader::read_join(const Field& f, const std::string& path, const Config& c)
     const Field* src = m.get("sources");
     if (src != nullptr) {
         const std::vector<Field> list = sequence(*src, m.path("sources"));
+        // source -> its index: a repeat found in O(1), so a join of 65,536 sources loads in
+        // linear time (a scan of the earlier ones took 10 s).
+        std::unordered_map<IpAddr, size_t> first;
+        first.reserve(list.size());
+        sources.reserve(list.size());
         for (size_t i = 0; i < list.size(); ++i) {
             const std::string spath = index(m.path("sources"), i);
             const IpAddr a = address(list[i], spath);
@@ -963,11 +962,10 @@ Join Reader::read_join(const Field& f, const std::string& path, const Config& c)
                          (j.group.is_v4() ? "IPv4" : "IPv6"));
             if (a.is_multicast() || a.is_unspecified())
                 fail(list[i].loc, spath, "source " + a.to_string() + " is not a unicast address");
-            for (size_t k = 0; k < sources.size(); ++k)
-                if (sources[k] == a)
-                    fail(list[i].loc, spath,
-                         "source " + a.to_string() + " is listed twice (also sources[" +
-                             std::to_string(k) + "])");
+            if (const auto [it, fresh] = first.emplace(a, i); !fresh)
+                fail(list[i].loc, spath,
+                     "source " + a.to_string() + " is listed twice (also sources[" +
+                         std::to_string(it->second) + "])");
             sources.push_back(a);
         }
         if (sources.size() > c.limits.max_filter_sources)
@@ -1009,7 +1007,23 @@ Config load_string(std::string_view text, std::string_view name_for_messages) {
     return r.read(text);
 }
 
+void check_host(const Config& c) {
+    for (size_t i = 0; i < c.ports.size(); ++i) {
+        const Port& p = c.ports[i];
+        if (p.kind != DeviceKind::vdev)
+            continue;
+        if (auto why = devices::check_device_on_host(p.device))
+            throw ConfigError(c.file, p.device_location, index("ports", i) + ".device", *why);
+    }
+}
+
 Config load_file(const std::string& path) {
+    // A directory opens as a stream on Linux and reads as nothing; "expected a mapping"
+    // would then blame a file that does not exist.
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ConfigError(path, {}, "(file)",
+                          std::string(std::strerror(EISDIR)) + " (expected a YAML file)");
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int err = errno;

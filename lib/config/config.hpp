@@ -15,7 +15,13 @@
 //    filter is never (INCLUDE, {}), has no more than limits.max_filter_sources sources, and
 //    a group in the SSM range (RFC 4607) is joined in INCLUDE mode with sources;
 //  - no (receiver, port, group) is joined twice; ring names are unique;
-//  - the control lcore is not a forwarding lcore and there is at least one forwarding lcore.
+//  - the control lcore is not a forwarding lcore and there is at least one forwarding lcore;
+//  - at most max_ports ports and max_outlets receivers plus downstream ports;
+//  - every vdev device string names a driver mcfwd runs on (net_af_packet, net_null,
+//    net_pcap, net_ring, net_tap), an instance name DPDK takes, and only the devargs that
+//    driver takes, with the ones its probe needs. What the string names on this machine
+//    (capture files, interfaces) is check_host()'s, not load_*'s.
+// Values a message repeats are cut after 64 bytes ("…" and the length).
 //
 // Thread-safety: the functions are reentrant; a Config is a plain value.
 // Depends on yaml-cpp inside the .cpp only; this header does not include it.
@@ -127,9 +133,13 @@ struct QuerierConfig {
 struct Port {
     std::string name; // [a-z0-9_-]{1,32}, unique
     DeviceKind kind = DeviceKind::vdev;
-    /// kind == vdev: the --vdev string ("net_pcap0,rx_pcap=in.pcap"); kind == pci: the
-    /// canonical lower-case DBDF ("0000:01:00.0").
+    /// kind == vdev: the --vdev string ("net_pcap0,rx_pcap=in.pcap") of a known driver with
+    /// only the devargs that driver takes; kind == pci: the canonical lower-case DBDF
+    /// ("0000:01:00.0"; "01:00.0" is read as domain 0000).
     std::string device;
+    /// Of the `device` (or `pci`) value, for errors about the device found later (check_host,
+    /// a probe that fails after the EAL started).
+    Location device_location;
     uint16_t rx_queues = 1;       // 1..16
     uint16_t tx_queues = 1;       // 1..16
     uint16_t mtu = 1500;          // 68..9600
@@ -184,6 +194,10 @@ struct Receiver {
 /// of a 64-bit mask (table::max_outlets; app/mcfwd checks the two agree).
 inline constexpr size_t max_outlets = 64;
 
+/// Ports at the most: DPDK port ids are below RTE_MAX_ETHPORTS (32 in Debian's DPDK
+/// build; app/mcfwd checks the two agree).
+inline constexpr size_t max_ports = 32;
+
 struct Config {
     std::string file; // the name used in messages
     std::vector<std::string> eal;
@@ -191,7 +205,7 @@ struct Config {
     Mempool mempool;
     Limits limits;
     Telemetry telemetry;
-    std::vector<Port> ports;         // at least one
+    std::vector<Port> ports;         // at least one, at most max_ports
     std::vector<Receiver> receivers; // may be empty
 
     /// The port of that name, or nullptr.
@@ -205,5 +219,16 @@ Config load_string(std::string_view text, std::string_view name_for_messages);
 /// Reads and parses a file. An unreadable file is a ConfigError without position (line 0)
 /// with path "(file)" and the strerror text.
 Config load_file(const std::string& path);
+
+/// Checks what the ports' device strings name on this machine, as far as that is known
+/// before DPDK opens it: every net_pcap rx_pcap file exists and is readable, every tx_pcap
+/// file's directory exists and is writable, every interface a net_pcap or net_af_packet
+/// port opens (iface, rx_iface, rx_iface_in, tx_iface; net_tap's remote) exists. Relative
+/// paths are taken from the current directory, as the PMD takes them. Throws ConfigError
+/// at ports[i].device (its line and column) for the first problem.
+/// Not part of load_file: the answer depends on the machine and the moment, not on the
+/// text (the shipped examples name captures that exist only while the demo runs). The app
+/// calls it after loading, before the EAL.
+void check_host(const Config& c);
 
 } // namespace mcfwd::config

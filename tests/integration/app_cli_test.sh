@@ -53,8 +53,28 @@ receivers:
     joins:
       - { port: p0, group: 239.1.1.1, mode: exclude, sources: [239.0.0.1] }" "receivers[0].joins[0].sources"
 expect_exit2 syntax "ports: [ {name: p0" "$dir/syntax.yaml:"
+# Device strings are checked before the EAL (they failed after it, with DPDK's
+# "Bad address" and no column): at ports[0].device's own line and column.
+expect_exit2 unknown-driver 'ports:
+  - name: p0
+    device: net_bogus0' "unknown-driver.yaml:3:13: ports[0].device: unknown driver \"net_bogus0\""
+expect_exit2 unknown-devarg 'ports:
+  - name: p0
+    device: "net_null0,no-rx=1,bogus=1"' \
+  "unknown-devarg.yaml:3:13: ports[0].device: net_null takes no devarg \"bogus\""
+expect_exit2 missing-capture "ports:
+  - name: p0
+    device: \"net_pcap0,rx_pcap=$dir/none.pcap\"" \
+  "missing-capture.yaml:3:13: ports[0].device: rx_pcap \"$dir/none.pcap\": No such file or directory"
 out=$("$mcfwd" --config "$dir/missing.yaml" 2>&1); rc=$?
 [ $rc -eq 2 ] && ok "missing file -> exit 2: $out" || bad "missing file: exit $rc: $out"
+out=$("$mcfwd" --config "$dir" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -qF "$dir: (file): Is a directory" <<<"$out" && ok "a directory -> exit 2: $out" \
+  || bad "--config DIR: exit $rc: $out"
+: >"$dir/empty.yaml"
+out=$("$mcfwd" --config "$dir/empty.yaml" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -qF "empty.yaml:1:1: (document): the configuration is empty" <<<"$out" \
+  && ok "an empty file -> exit 2: $out" || bad "empty file: exit $rc: $out"
 out=$("$mcfwd" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q usage <<<"$out" && ok "unknown option -> exit 2 with usage" || bad "unknown option: exit $rc: $out"
 
@@ -96,10 +116,24 @@ sed -e "s/mcfwd-cli-$$/mcfwd-cli-flow-$$/" -e "s/ipv4: { address: 192.0.2.10 }/f
   -e "s/out.pcap/flow-out.pcap/" "$dir/run.yaml" >"$dir/flow.yaml"
 out=$("$mcfwd" --config "$dir/flow.yaml" --duration 1 2>&1); rc=$?
 rm -rf "/var/run/dpdk/mcfwd-cli-flow-$$"
-if [ $rc -eq 1 ] && grep -q "flow.yaml:3: ports.p0: flow_steering is on but the port refuses it: no RX queue 1" <<<"$out"; then
+if [ $rc -eq 1 ] && grep -q "flow.yaml:3:5: ports\[0\]: flow_steering is on but the port refuses it: no RX queue 1" <<<"$out"; then
   ok "flow_steering on + a PMD without rte_flow -> exit 1 naming the port and the reason"
 else
   bad "flow_steering on: exit $rc: $out"
+fi
+# A device that passes every check before the EAL and still does not probe (a
+# capture file that is no pcap): exit 1 at ports[0].device's line and column, in
+# words rather than the PMD's -1 read as an errno ("Operation not permitted").
+echo "not a capture" >"$dir/garbage.pcap"
+sed -e "s/mcfwd-cli-$$/mcfwd-cli-probe-$$/" -e "s|rx_pcap=$dir/empty.pcap|rx_pcap=$dir/garbage.pcap|" \
+  -e "s/out.pcap/probe-out.pcap/" "$dir/run.yaml" >"$dir/probe.yaml"
+out=$("$mcfwd" --config "$dir/probe.yaml" --duration 1 2>&1); rc=$?
+rm -rf "/var/run/dpdk/mcfwd-cli-probe-$$"
+if [ $rc -eq 1 ] && grep -q "probe.yaml:4:13: ports\[0\].device: the driver did not probe net_pcap0 (rte_dev_probe returned -1; DPDK's log above says why)" <<<"$out" \
+   && ! grep -q "Operation not permitted\|Bad address" <<<"$out"; then
+  ok "a device that does not probe -> exit 1 at ports[0].device, in words"
+else
+  bad "device that does not probe: exit $rc: $out"
 fi
 # A port with a multicast filter: net_tap. Its kernel interface's list (the
 # filter that decides what the tap receives) holds the joined group's MAC while

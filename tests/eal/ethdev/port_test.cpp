@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace {
 
@@ -119,7 +120,24 @@ TEST(OpenPort, UnknownDeviceIsNoDeviceWithTheReason) {
     EXPECT_NE(why.find("0000:77:00.0"), std::string::npos) << why;
     auto v = open_port({.name = "x", .device = "net_nosuchpmd0"}, pool(), &why);
     EXPECT_EQ(v.error(), errc::no_device);
-    EXPECT_NE(why.find("rte_dev_probe"), std::string::npos) << why;
+    // In words, not rte_dev_probe's -EFAULT read as an errno ("Bad address").
+    EXPECT_EQ(why, "DPDK cannot parse the device string (no bus or driver takes the name "
+                   "net_nosuchpmd0)");
+}
+
+TEST(OpenPort, DeviceThatDoesNotProbeSaysSoInWords) {
+    mcfwd::testing::EalEnvironment::require();
+    const auto dir = std::filesystem::temp_directory_path() / "mcfwd-port-test-garbage";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "in.pcap") << "not a capture";
+    std::string why;
+    auto p = open_port({.name = "x", .device = "net_pcap9,rx_pcap=" + (dir / "in.pcap").string()},
+                       pool(), &why);
+    EXPECT_EQ(p.error(), errc::no_device);
+    // The PMD's probe returns -1, which read as an errno is "Operation not permitted".
+    EXPECT_EQ(why, "the driver did not probe net_pcap9 (rte_dev_probe returned -1; DPDK's log "
+                   "above says why)");
+    std::filesystem::remove_all(dir);
 }
 
 TEST(OpenPort, MoreQueuesThanTheDeviceHasIsInvalidAndLeavesNothingProbed) {

@@ -39,10 +39,17 @@ const BadCase bad_cases[] = {
     {"SyntaxIllegalMapValue", "a: b\n c: d\n", "(syntax)", 2, 3, "illegal map value"},
     {"SyntaxUndefinedAlias", PORT "eal: *nope\n", "(syntax)", 3, 6, "anchor is not defined"},
     // yaml-cpp 0.7's LoadAll loops forever (allocating) on a stray ',' (jbeder/yaml-cpp#1040).
-    {"StrayCommaDoesNotHang", ",\n", "(document)", 1, 1, "expected a mapping, got nothing"},
+    {"StrayCommaDoesNotHang", ",\n", "(document)", 1, 1, "the configuration is empty"},
     {"StrayCommaAfterPortsDoesNotHang", PORT ", x\n", "(syntax)", 3, 1, ""},
-    {"EmptyText", "", "(document)", 1, 1, "expected a mapping, got nothing"},
-    {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1, "expected a mapping, got a sequence"},
+    {"EmptyText", "", "(document)", 1, 1,
+     "the configuration is empty: it is a mapping of sections (eal, lcores, mempool, limits, "
+     "telemetry, ports, receivers) with at least ports:"},
+    {"OnlyComments", "# nothing yet\n\n", "(document)", 1, 1, "the configuration is empty"},
+    {"NullDocument", "~\n", "(document)", 1, 1, "the configuration is empty"},
+    {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1,
+     "expected a mapping of sections (eal, lcores, mempool, limits, telemetry, ports, "
+     "receivers), got a sequence"},
+    {"TopLevelScalar", "hello\n", "(document)", 1, 1, "got \"hello\""},
     {"TwoDocuments", PORT "---\n" PORT, "(document)", 3, 1, "only one YAML document"},
     // Keys.
     {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,
@@ -104,8 +111,33 @@ const BadCase bad_cases[] = {
      "needs exactly one of device"},
     {"PortDeviceAndPci", "ports:\n  - name: up\n    device: net_null0\n    pci: 0000:01:00.0\n",
      "ports[0].pci", 4, 10, "exclusive"},
-    {"PortPciWithoutDomain", "ports:\n  - name: up\n    pci: \"01:00.0\"\n", "ports[0].pci", 3, 10,
+    {"PortPciDeviceOutOfRange", "ports:\n  - name: up\n    pci: \"0000:01:20.0\"\n", "ports[0].pci",
+     3, 10, "is not a PCI address"},
+    {"PortPciWithoutFunction", "ports:\n  - name: up\n    pci: \"01:00\"\n", "ports[0].pci", 3, 10,
      "is not a PCI address"},
+    // Device strings: what the PMD would refuse after the EAL started (DPDK 22.11's
+    // valid_arguments of each driver, lib/config/devices.cpp).
+    {"PortUnknownDriver", "ports:\n  - name: up\n    device: net_bogus0\n", "ports[0].device", 3,
+     13,
+     "unknown driver \"net_bogus0\" (known: net_af_packet, net_null, net_pcap, net_ring, net_tap"},
+    {"PortUnknownDevarg", "ports:\n  - name: up\n    device: \"net_null0,no-rx=1,bogus=1\"\n",
+     "ports[0].device", 3, 13, "net_null takes no devarg \"bogus\" (it takes: size, copy, no-rx)"},
+    {"PortTapDevargOfAnotherDriver", "ports:\n  - name: up\n    device: \"net_tap0,rx_pcap=a\"\n",
+     "ports[0].device", 3, 13,
+     "net_tap takes no devarg \"rx_pcap\" (it takes: iface, mac, remote, persist)"},
+    {"PortPcapWithoutQueues", "ports:\n  - name: up\n    device: net_pcap0\n", "ports[0].device", 3,
+     13, "net_pcap needs one of rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface"},
+    {"PortAfPacketWithoutIface", "ports:\n  - name: up\n    device: \"net_af_packet0,qpairs=1\"\n",
+     "ports[0].device", 3, 13, "net_af_packet needs iface (its probe fails without)"},
+    {"PortCaptureWithoutFile", "ports:\n  - name: up\n    device: \"net_pcap0,rx_pcap\"\n",
+     "ports[0].device", 3, 13, "rx_pcap needs a value (rx_pcap=...)"},
+    {"PortPciAddressAsDevice", "ports:\n  - name: up\n    device: \"0000:01:00.0\"\n",
+     "ports[0].device", 3, 13,
+     "\"0000:01:00.0\" is a PCI address: give it as pci: \"0000:01:00.0\""},
+    {"PortDeviceNameTooLong",
+     "ports:\n  - name: up\n    device: net_null_"
+     "1234567890123456789012345678901234567890123456789012345\n",
+     "ports[0].device", 3, 13, "is longer than the 63 characters DPDK takes"},
     {"PortVdevNotADriverName", "ports:\n  - name: up\n    device: \",rx_pcap=a\"\n",
      "ports[0].device", 3, 13, "is not a virtual device"},
     {"PortDuplicateVdev",
@@ -114,6 +146,26 @@ const BadCase bad_cases[] = {
     {"PortDuplicatePci",
      "ports:\n  - { name: a, pci: 0000:01:00.0 }\n  - { name: b, pci: 0000:01:00.0 }\n",
      "ports[1].pci", 3, 21, "PCI device 0000:01:00.0 is already used"},
+    {"ThirtyThreePorts",
+     "ports:\n"
+     "  - { name: p0, device: net_null0 }\n  - { name: p1, device: net_null1 }\n"
+     "  - { name: p2, device: net_null2 }\n  - { name: p3, device: net_null3 }\n"
+     "  - { name: p4, device: net_null4 }\n  - { name: p5, device: net_null5 }\n"
+     "  - { name: p6, device: net_null6 }\n  - { name: p7, device: net_null7 }\n"
+     "  - { name: p8, device: net_null8 }\n  - { name: p9, device: net_null9 }\n"
+     "  - { name: p10, device: net_null10 }\n  - { name: p11, device: net_null11 }\n"
+     "  - { name: p12, device: net_null12 }\n  - { name: p13, device: net_null13 }\n"
+     "  - { name: p14, device: net_null14 }\n  - { name: p15, device: net_null15 }\n"
+     "  - { name: p16, device: net_null16 }\n  - { name: p17, device: net_null17 }\n"
+     "  - { name: p18, device: net_null18 }\n  - { name: p19, device: net_null19 }\n"
+     "  - { name: p20, device: net_null20 }\n  - { name: p21, device: net_null21 }\n"
+     "  - { name: p22, device: net_null22 }\n  - { name: p23, device: net_null23 }\n"
+     "  - { name: p24, device: net_null24 }\n  - { name: p25, device: net_null25 }\n"
+     "  - { name: p26, device: net_null26 }\n  - { name: p27, device: net_null27 }\n"
+     "  - { name: p28, device: net_null28 }\n  - { name: p29, device: net_null29 }\n"
+     "  - { name: p30, device: net_null30 }\n  - { name: p31, device: net_null31 }\n"
+     "  - { name: p32, device: net_null32 }\n",
+     "ports[32]", 34, 5, "too many ports: 33, at most 32 (RTE_MAX_ETHPORTS"},
     {"PortTooManyRxQueues", "ports:\n  - name: up\n    device: net_null0\n    rx_queues: 17\n",
      "ports[0].rx_queues", 4, 16, "must be between 1 and 16, got 17"},
     {"PuntRateTooHigh", "ports:\n  - name: up\n    device: net_null0\n    punt_rate_pps: 1000001\n",
@@ -184,11 +236,14 @@ const BadCase bad_cases[] = {
     {"QuerierOnUpstreamPort",
      "ports:\n  - name: up\n    device: net_null0\n    querier: {}\n    role: upstream\n",
      "ports[0].querier", 4, 5, "downstream ports only; this port's role is upstream"},
-    {"DownstreamWithoutIpv4Address",
-     "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
+    {"DownstreamWithoutIpv4Address", "ports:\n  - name: up\n    device: net_null1\n" DOWN_ITEM,
      "ports[1].ipv4.address", 4, 5, "required on a downstream port that speaks IGMP"},
-    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role",
-     2, 5, "a downstream port needs an upstream port to proxy to"},
+    {"DownstreamWithoutUpstreamPort", DOWN "    ipv4: { address: 192.0.2.1 }\n", "ports[0].role", 4,
+     11, "a downstream port needs an upstream port to proxy to"},
+    {"TwoDownstreamPortsWithoutUpstream",
+     "ports:\n  - { name: a, device: net_null0, ipv4: { address: 192.0.2.1 }, role: downstream }\n"
+     "  - { name: b, device: net_null1, role: downstream, ipv4: { address: 192.0.2.2 } }\n",
+     "ports[0].role", 2, 71, "a downstream port needs an upstream port to proxy to"},
     {"QuerierNotAMapping", DOWN "    querier: true\n", "ports[0].querier", 5, 14,
      "expected a mapping, got \"true\""},
     {"QuerierUnknownKey", DOWN "    querier:\n      robustness: 2\n", "ports[0].querier.robustness",
@@ -376,6 +431,59 @@ INSTANTIATE_TEST_SUITE_P(Matrix, BadConfig, testing::ValuesIn(bad_cases),
                          [](const testing::TestParamInfo<BadCase>& info) {
                              return std::string(info.param.name);
                          });
+
+/// The error a text gives (the test fails if it loads).
+ConfigError error_of(const std::string& yaml) {
+    try {
+        (void)load_string(yaml, "bad.yaml");
+    } catch (const ConfigError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "loaded without error";
+    return ConfigError("", {}, "", "");
+}
+
+// A value echoed in a message is cut after 64 bytes, with its length: a 10 MB name is
+// not printed back whole (issue 12).
+TEST(BadConfigEcho, TenMegabyteNameIsCutWithItsLength) {
+    const std::string name(10 * 1024 * 1024, 'x');
+    const ConfigError e = error_of("ports:\n  - { name: " + name + ", device: net_null0 }\n");
+    EXPECT_EQ(e.path(), "ports[0].name");
+    EXPECT_EQ(e.where(), (Location{2, 13}));
+    EXPECT_EQ(e.message(), "\"" + std::string(64, 'x') +
+                               "…\" (10485760 bytes) is not a valid name: 1 to 32 characters of "
+                               "[a-z0-9_-]");
+    EXPECT_LT(std::string(e.what()).size(), 200u);
+}
+
+TEST(BadConfigEcho, LongUnknownKeyIsCutInThePathToo) {
+    // YAML allows an implicit key of at most 1024 characters.
+    const std::string key(1000, 'k');
+    const ConfigError e = error_of(PORT + key + ": 1\n");
+    EXPECT_EQ(e.path(), std::string(64, 'k') + "… (1000 bytes)");
+    EXPECT_EQ(e.where(), (Location{3, 1}));
+    EXPECT_LT(std::string(e.what()).size(), 400u);
+}
+
+TEST(BadConfigEcho, LongNumberIsCut) {
+    const ConfigError e = error_of(PORT "mempool: { mbufs: " + std::string(5000, '9') + " }\n");
+    EXPECT_EQ(e.path(), "mempool.mbufs");
+    EXPECT_EQ(e.message(),
+              "must be between 1023 and 16777215, got " + std::string(64, '9') + "… (5000 bytes)");
+}
+
+TEST(BadConfigEcho, ControlCharactersAreShownAsQuestionMarks) {
+    const ConfigError e = error_of("ports:\n  - { name: \"a\\e[2Jb\", device: net_null0 }\n");
+    EXPECT_EQ(e.path(), "ports[0].name");
+    EXPECT_NE(e.message().find("\"a?[2Jb\" is not a valid name"), std::string::npos) << e.message();
+}
+
+TEST(BadConfigEcho, CutDoesNotSplitAUtf8Character) {
+    // 63 ASCII bytes, then "é" (2 bytes) across the 64-byte mark: cut before it.
+    const std::string name = std::string(63, 'a') + "\xc3\xa9" + std::string(10, 'b');
+    const ConfigError e = error_of("ports:\n  - { name: \"" + name + "\", device: net_null0 }\n");
+    EXPECT_EQ(e.message().substr(0, 68), "\"" + std::string(63, 'a') + "…\"") << e.message();
+}
 
 } // namespace
 } // namespace mcfwd::config

@@ -132,11 +132,13 @@ TEST(ConfigFull, EveryPortValueIsRead) {
     EXPECT_EQ(up.mld.unsolicited_report_interval_ms, std::optional<uint32_t>(10000));
     EXPECT_EQ(up.flow_steering, FlowSteering::off);
     EXPECT_EQ(up.location.line, 8);
+    EXPECT_EQ(up.device_location, (Location{9, 13})) << "the device value, for later errors";
 
     const Port& down = c.ports[1];
     EXPECT_EQ(down.name, "host-side_2");
     EXPECT_EQ(down.kind, DeviceKind::pci);
     EXPECT_EQ(down.device, "0000:af:1f.7") << "PCI addresses are folded to lower case";
+    EXPECT_EQ(down.device_location, (Location{21, 10}));
     EXPECT_EQ(down.role, PortRole::downstream);
     EXPECT_EQ(down.flow_steering, FlowSteering::on);
     EXPECT_EQ(c.find_port("host-side_2"), &down);
@@ -455,6 +457,35 @@ TEST(ConfigFile, MissingFileIsAConfigErrorWithoutPosition) {
     }
 }
 
+// --config /tmp said "expected a mapping" (issue 12): a directory reads as nothing.
+TEST(ConfigFile, DirectoryIsSaidToBeADirectory) {
+    try {
+        (void)load_file("/tmp");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.where().line, 0);
+        EXPECT_EQ(std::string(e.what()), "/tmp: (file): Is a directory (expected a YAML file)");
+    }
+}
+
+TEST(ConfigFile, EmptyFileIsSaidToBeEmpty) {
+    char name[] = "/tmp/mcfwd_config_testXXXXXX";
+    const int fd = mkstemp(name);
+    ASSERT_GE(fd, 0);
+    try {
+        (void)load_file(name);
+        ADD_FAILURE() << "an empty file loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.path(), "(document)");
+        EXPECT_NE(std::string(e.what()).find(std::string(name) +
+                                             ":1:1: (document): the configuration is empty"),
+                  std::string::npos)
+            << e.what();
+    }
+    close(fd);
+    std::remove(name);
+}
+
 TEST(ConfigFile, FileNameIsTheNameInMessages) {
     char name[] = "/tmp/mcfwd_config_testXXXXXX";
     const int fd = mkstemp(name);
@@ -484,7 +515,8 @@ namespace {
 std::string with_receivers(const std::string& ports, int n) {
     std::string y = ports + "receivers:\n";
     for (int i = 0; i < n; ++i)
-        y += "  - { name: r" + std::to_string(i) + ", sink: { ring: r" + std::to_string(i) + " } }\n";
+        y += "  - { name: r" + std::to_string(i) + ", sink: { ring: r" + std::to_string(i) +
+             " } }\n";
     return y;
 }
 
@@ -515,6 +547,16 @@ TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
         EXPECT_NE(what.find("receivers[63]"), std::string::npos) << what;
         EXPECT_NE(what.find("1 downstream port(s)"), std::string::npos) << what;
     }
+}
+
+// DPDK port ids are below RTE_MAX_ETHPORTS (32): 32 ports load, the 33rd is refused at
+// its own entry (bad_config_test: ThirtyThreePorts).
+TEST(ConfigPorts, ThirtyTwoPortsLoad) {
+    std::string y = "ports:\n";
+    for (int i = 0; i < 32; ++i)
+        y +=
+            "  - { name: p" + std::to_string(i) + ", device: net_null" + std::to_string(i) + " }\n";
+    EXPECT_EQ(load_string(y, "t.yaml").ports.size(), max_ports);
 }
 
 } // namespace
