@@ -406,8 +406,10 @@ void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
             break;
         }
         if (!p.confirm_tx || queue_sent() > before) {
+            // The attempts that did not kick left with this one: the wire saw
+            // control_tx + control_tx_retried frames.
             ++p.control_tx;
-            p.control_tx_retried += attempt > 0;
+            p.control_tx_retried += unsigned(attempt);
             return;
         }
     }
@@ -473,7 +475,8 @@ void Runtime::make_outlets_and_receivers() {
                 engine.set_filter(*rid, port, j.group, j.filter.mode, j.filter.sources.as_vector());
             if (e != errc::ok)
                 throw StartupError(at(cfg_, j.location,
-                                      "receivers[" + std::to_string(r) + "].joins[" +
+                                      "receivers[" + std::to_string(&rc - cfg_.receivers.data()) +
+                                          "].joins[" +
                                           std::to_string(&j - rc.joins.data()) + "]",
                                       "join of " + j.group.to_string() +
                                           " refused: " + std::string(errc_name(e))));
@@ -604,10 +607,29 @@ void Runtime::set_link(PortRuntime& p, bool up) {
 
 void Runtime::shutdown() {
     // Leave every group on the wire while the ports still run (RFC 3376 §5.1:
-    // TO_IN {} / leave, Robustness copies), then stop the data path.
+    // TO_IN {} / leave, Robustness copies), then stop the data path. The copies
+    // after the first are spaced by the unsolicited report interval, up to
+    // shutdown.leave_deadline_ms; forwarding goes on meanwhile.
     telemetry_->stop(); // no more requests: the leaves below are the last changes
-    cp_->leave_all();
+    const uint64_t deadline =
+        rte_get_tsc_cycles() + cfg_.shutdown.leave_deadline_ms * (rte_get_tsc_hz() / 1000);
+    const bool spaced = cfg_.shutdown.leave_deadline_ms > 0;
+    cp_->leave_all(spaced ? host::HostEngine::Spacing::spaced : host::HostEngine::Spacing::at_once);
     cp_->poll();
+    while (cp_->leaving() && rte_get_tsc_cycles() < deadline) {
+        // Control frames still arrive; they no longer matter.
+        rte_mbuf* burst[32];
+        const unsigned n =
+            rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
+        rte_pktmbuf_free_bulk(burst, n);
+        rte_delay_us_sleep(1000);
+        cp_->poll();
+    }
+    if (cp_->leaving()) {
+        // Not all copies went out by the deadline: say so rather than hide it.
+        std::printf("mcfwd: shutdown: leave retransmissions still pending at the %u ms deadline\n",
+                    cfg_.shutdown.leave_deadline_ms);
+    }
     stop_.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();
     launched_ = false;

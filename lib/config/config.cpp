@@ -6,6 +6,8 @@
 // text, so each rule can name the key and the line.
 #include "config/config.hpp"
 
+#include "base/names.hpp"
+
 #include "config/devices.hpp"
 #include "config/echo.hpp"
 
@@ -64,8 +66,6 @@ using filter::SourceSet;
 // Debian's DPDK is built with RTE_MAX_LCORE = 128; lib/ cannot include rte_config.h.
 constexpr unsigned max_lcore_id = 127;
 constexpr uint32_t mbuf_headroom = 128; // RTE_PKTMBUF_HEADROOM
-constexpr size_t ring_name_max = 29;    // RTE_RING_NAMESIZE - 1 (the NUL)
-constexpr size_t object_name_max = 32;  // port and receiver names
 
 std::string join_names(const std::vector<std::string_view>& names) {
     std::string out;
@@ -220,21 +220,13 @@ bool is_plain(const Node& n) {
     return n.plain();
 }
 
+// One rule for the configuration and the run-time commands (base/names.hpp).
 bool valid_object_name(std::string_view s) {
-    if (s.empty() || s.size() > object_name_max)
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    });
+    return is_object_name(s);
 }
 
 bool valid_ring_name(std::string_view s) {
-    if (s.empty() || s.size() > ring_name_max)
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '-' || c == '.';
-    });
+    return is_ring_name(s);
 }
 
 /// Reads one configuration text. Every check fails through fail(), which throws.
@@ -337,6 +329,7 @@ private:
     void read_mempool(const Field& f, Config& c);
     void read_limits(const Field& f, Config& c);
     void read_telemetry(const Field& f, Config& c);
+    void read_shutdown(const Field& f, Config& c);
     void read_ports(const Field& f, Config& c);
     /// role_loc: where the port's role is written (its entry when it is not).
     Port read_port(const Field& f, const std::string& path, const Config& c, Location& role_loc);
@@ -476,8 +469,9 @@ Config Reader::read(std::string_view text) {
     }
 
     const Node root = tree.root();
-    const std::vector<std::string_view> sections = {"eal",       "lcores", "mempool",  "limits",
-                                                    "telemetry", "ports",  "receivers"};
+    const std::vector<std::string_view> sections = {"eal",      "lcores",    "mempool",
+                                                    "limits",   "telemetry", "shutdown",
+                                                    "ports",    "receivers"};
     // Said in words: "expected a mapping, got nothing" did not tell that the file was empty.
     if (root.IsNull())
         fail(mark_of(root, {1, 1}), "(document)",
@@ -500,6 +494,8 @@ Config Reader::read(std::string_view text) {
         read_limits(*f, c);
     if (const Field* f = top.get("telemetry"))
         read_telemetry(*f, c);
+    if (const Field* f = top.get("shutdown"))
+        read_shutdown(*f, c);
     // Ports before receivers, limits before joins: references and limits are resolved
     // whatever order the file writes the sections in.
     read_ports(top.require("ports"), c);
@@ -584,6 +580,13 @@ void Reader::read_limits(const Field& f, Config& c) {
     if (const Field* x = m.get("max_merged_sources"))
         c.limits.max_merged_sources =
             static_cast<uint32_t>(integer(*x, m.path("max_merged_sources"), 1, 65536));
+}
+
+void Reader::read_shutdown(const Field& f, Config& c) {
+    const Map m(*this, f.value, "shutdown", f.loc, {"leave_deadline_ms"});
+    if (const Field* x = m.get("leave_deadline_ms"))
+        c.shutdown.leave_deadline_ms =
+            static_cast<uint32_t>(integer(*x, m.path("leave_deadline_ms"), 0, 60000));
 }
 
 void Reader::read_telemetry(const Field& f, Config& c) {
@@ -888,13 +891,14 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
         if (!valid_ring_name(r.sink.name))
             fail(ring->loc, s.path("ring"),
                  shown(r.sink.name) +
-                     " is not a valid ring name: 1 to 29 characters of [A-Za-z0-9_.-]");
+                     " is not a valid ring name: 1 to " + std::to_string(ring_name_max) +
+                     " characters of [A-Za-z0-9_.-]");
         // rte_ring names are global to the DPDK process (and its secondaries).
         if (!ring_names_.insert(r.sink.name).second)
             fail(ring->loc, s.path("ring"),
                  "ring " + shown(r.sink.name) + " is already the sink of another receiver");
         if (const Field* x = s.get("size")) {
-            const int64_t n = integer(*x, s.path("size"), 32, 16777216);
+            const int64_t n = integer(*x, s.path("size"), ring_size_min, ring_size_max);
             if ((n & (n - 1)) != 0)
                 fail(x->loc, s.path("size"),
                      "must be a power of two (rte_ring), got " + std::to_string(n));

@@ -89,6 +89,14 @@ struct Limits {
     uint32_t max_merged_sources = 64; // INCLUDE union per port and group before EXCLUDE {}
 };
 
+/// What mcfwd does on SIGINT/SIGTERM (and at --duration / --idle-exit).
+struct Shutdown {
+    /// Every group is left on the wire: the first copy at once, the [Robustness]
+    /// retransmissions spaced as RFC 3376 §5.1 / RFC 3810 §6.1 space them, for at
+    /// most this long; 0: every copy at once.
+    uint32_t leave_deadline_ms = 3000; // 0..60000
+};
+
 struct Telemetry {
     bool read_only = false; // refuse join / leave / block / unblock / set-filter commands
 };
@@ -205,6 +213,7 @@ struct Config {
     Mempool mempool;
     Limits limits;
     Telemetry telemetry;
+    Shutdown shutdown;
     std::vector<Port> ports;         // at least one, at most max_ports
     std::vector<Receiver> receivers; // may be empty
 

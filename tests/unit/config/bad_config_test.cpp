@@ -43,17 +43,17 @@ const BadCase bad_cases[] = {
     {"StrayCommaAfterPortsDoesNotHang", PORT ", x\n", "(syntax)", 3, 1, ""},
     {"EmptyText", "", "(document)", 1, 1,
      "the configuration is empty: it is a mapping of sections (eal, lcores, mempool, limits, "
-     "telemetry, ports, receivers) with at least ports:"},
+     "telemetry, shutdown, ports, receivers) with at least ports:"},
     {"OnlyComments", "# nothing yet\n\n", "(document)", 1, 1, "the configuration is empty"},
     {"NullDocument", "~\n", "(document)", 1, 1, "the configuration is empty"},
     {"TopLevelSequence", "- a\n- b\n", "(document)", 1, 1,
-     "expected a mapping of sections (eal, lcores, mempool, limits, telemetry, ports, "
+     "expected a mapping of sections (eal, lcores, mempool, limits, telemetry, shutdown, ports, "
      "receivers), got a sequence"},
     {"TopLevelScalar", "hello\n", "(document)", 1, 1, "got \"hello\""},
     {"TwoDocuments", PORT "---\n" PORT, "(document)", 3, 1, "only one YAML document"},
     // Keys.
     {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,
-     "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, ports, receivers"},
+     "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, shutdown, ports, receivers"},
     {"DuplicateTopLevelKey", PORT "ports: []\n", "ports", 3, 1, "duplicate key (first at line 1)"},
     {"MissingPorts", "lcores: { control: 0 }\n", "ports", 1, 1, "missing required key"},
     {"PortsEmpty", "ports: []\n", "ports", 1, 8, "at least one port"},
@@ -98,6 +98,10 @@ const BadCase bad_cases[] = {
      23, "must be between 1 and 65536"},
     {"TelemetryYesIsNotBoolean", PORT "telemetry: { read_only: yes }\n", "telemetry.read_only", 3,
      25, "expected true or false, got \"yes\""},
+    {"ShutdownDeadlineTooLong", PORT "shutdown: { leave_deadline_ms: 60001 }\n",
+     "shutdown.leave_deadline_ms", 3, 32, "must be between 0 and 60000"},
+    {"ShutdownUnknownKey", PORT "shutdown: { deadline: 1 }\n", "shutdown.deadline", 3, 13,
+     "unknown key \"deadline\""},
     // Ports.
     {"PortNotMapping", "ports: [up]\n", "ports[0]", 1, 9, "expected a mapping, got \"up\""},
     {"PortMissingName", "ports:\n  - device: net_null0\n", "ports[0].name", 2, 5,

@@ -34,6 +34,7 @@ TEST(ConfigDefaults, MinimalConfigTakesEveryDefault) {
     EXPECT_EQ(c.limits.max_filter_sources, 64u);
     EXPECT_EQ(c.limits.max_merged_sources, 64u);
     EXPECT_FALSE(c.telemetry.read_only);
+    EXPECT_EQ(c.shutdown.leave_deadline_ms, 3000u);
     EXPECT_TRUE(c.receivers.empty());
     ASSERT_EQ(c.ports.size(), 1u);
     const Port& p = c.ports[0];
@@ -95,6 +96,7 @@ receivers:
       - { port: host-side_2, group: "ff15::1", mode: exclude, sources: ["2001:db8::9", "2001:db8::1"] }
   - name: recorder
     sink: { port: host-side_2 }
+shutdown: { leave_deadline_ms: 0 }
 )";
 
 TEST(ConfigFull, EveryTopLevelValueIsRead) {
@@ -108,6 +110,7 @@ TEST(ConfigFull, EveryTopLevelValueIsRead) {
     EXPECT_EQ(c.limits.max_filter_sources, 4u);
     EXPECT_EQ(c.limits.max_merged_sources, 100u);
     EXPECT_TRUE(c.telemetry.read_only);
+    EXPECT_EQ(c.shutdown.leave_deadline_ms, 0u);
 }
 
 TEST(ConfigFull, EveryPortValueIsRead) {
