@@ -1,4 +1,4 @@
-"""mcfwd's telemetry client: scripts/mcfwdctl's, in a module other tools import.
+"""mcfwd's telemetry client, shared by scripts/mcfwdctl and scripts/mcfwd-exporter.
 
 DPDK telemetry (docs/TELEMETRY.md): a SOCK_SEQPACKET socket, one JSON hello on
 connect, then one request per message and one JSON answer per request.
