@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
-"""Writes the counter tables of docs/TELEMETRY.md from the lists that declare them
-(MCFWD_CONTROL_COUNTERS, MCFWD_WIRE_DROP_REASONS, MCFWD_ROUTER_COUNTERS), between
-the markers <!-- counters:begin --> and <!-- counters:end -->.
+"""Writes the counter descriptions from the lists that declare them
+(MCFWD_DATAPLANE_COUNTERS, MCFWD_PKTPARSE_DROP_REASONS, MCFWD_CONTROL_COUNTERS,
+MCFWD_WIRE_DROP_REASONS, MCFWD_ROUTER_COUNTERS) into
+  - docs/TELEMETRY.md's tables, between <!-- counters:begin --> and <!-- counters:end -->;
+  - scripts/mcfwd-exporter's COUNTERS (its HELP texts and which counters are drops),
+    between "# counters:begin" and "# counters:end".
+Each row is a counter as /mcfwd/stats names it and its description; "drop" at the
+start of a description marks a drop (the parser's and decoder's reasons all are).
 
-  scripts/gen_counter_docs.py          rewrite the tables
-  scripts/gen_counter_docs.py --check  exit 1 if the doc differs from the lists
+  scripts/gen_counter_docs.py          rewrite both
+  scripts/gen_counter_docs.py --check  exit 1 if either differs from the lists
 """
 import os
 import re
@@ -12,7 +17,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "TELEMETRY.md")
+EXPORTER = os.path.join(ROOT, "scripts", "mcfwd-exporter")
 BEGIN, END = "<!-- counters:begin -->", "<!-- counters:end -->"
+PY_BEGIN, PY_END = "# counters:begin", "# counters:end"
 
 
 def parse(rel, macro):
@@ -26,29 +33,60 @@ def parse(rel, macro):
     return out
 
 
+def rows():
+    """{"dataplane" | "control" | "router": [(name as /mcfwd/stats shows it, description)]}"""
+    return {
+        "dataplane": parse("drivers/dataplane/counters.hpp", "MCFWD_DATAPLANE_COUNTERS")
+        + [("parse_" + n, "drop: " + d)
+           for n, d in parse("lib/pktparse/parse.hpp", "MCFWD_PKTPARSE_DROP_REASONS")],
+        "control": parse("lib/control/control_plane.hpp", "MCFWD_CONTROL_COUNTERS")
+        + [("decode_" + n, "drop: " + d)
+           for n, d in parse("lib/wire/drop_reason.hpp", "MCFWD_WIRE_DROP_REASONS")],
+        "router": parse("lib/router/router_engine.hpp", "MCFWD_ROUTER_COUNTERS"),
+    }
+
+
 def tables():
-    lines = ["| `control` counter | meaning |", "|---|---|"]
-    for n, d in parse("lib/control/control_plane.hpp", "MCFWD_CONTROL_COUNTERS"):
-        lines.append("| `%s` | %s |" % (n, d))
-    for n, d in parse("lib/wire/drop_reason.hpp", "MCFWD_WIRE_DROP_REASONS"):
-        lines.append("| `decode_%s` | drop: %s |" % (n, d))
-    lines += ["", "| `router` counter | meaning |", "|---|---|"]
-    for n, d in parse("lib/router/router_engine.hpp", "MCFWD_ROUTER_COUNTERS"):
-        lines.append("| `%s` | %s |" % (n, d))
+    lines = []
+    for table, rs in rows().items():
+        lines += ["| `%s` counter | meaning |" % table, "|---|---|"]
+        lines += ["| `%s` | %s |" % (n, d) for n, d in rs]
+        lines.append("")
+    return "\n".join(lines[:-1]) + "\n"
+
+
+def exporter_table():
+    lines = ["# Written by scripts/gen_counter_docs.py from the lists in the C++ headers; do",
+             "# not edit (the unit suite's counter-docs test checks it).",
+             "COUNTERS = {"]
+    for table, rs in rows().items():
+        lines.append("    %r: [" % table)
+        lines += ["        (%r, %r)," % (n, d) for n, d in rs]
+        lines.append("    ],")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def rewrite(path, begin, end, text):
+    """(current file text, the text with begin..end replaced)."""
+    old = open(path).read()
+    a, b = old.index(begin) + len(begin), old.index(end)
+    return old, old[:a] + "\n" + text + old[b:]
+
+
 def main():
-    doc = open(DOC).read()
-    a, b = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    new = doc[:a] + "\n" + tables() + doc[b:]
-    if "--check" in sys.argv[1:]:
-        if new != doc:
-            print("docs/TELEMETRY.md: counter tables differ from the lists; run %s" % sys.argv[0])
-            return 1
-        return 0
-    open(DOC, "w").write(new)
-    return 0
+    check = "--check" in sys.argv[1:]
+    status = 0
+    for path, begin, end, text in ((DOC, BEGIN, END, tables()),
+                                   (EXPORTER, PY_BEGIN, PY_END, exporter_table())):
+        old, new = rewrite(path, begin, end, text)
+        if not check:
+            open(path, "w").write(new)
+        elif new != old:
+            print("%s: counter descriptions differ from the lists; run %s"
+                  % (os.path.relpath(path, ROOT), sys.argv[0]))
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ packages=(
   python3-matplotlib
   # packet tools and network namespaces for the wire and end-to-end tests
   tshark python3-scapy iproute2 bridge-utils tcpdump ethtool
+  # Prometheus and promtool: the metrics exporter's tests (docs/METRICS.md). Where
+  # systemd runs, the package also starts its own server on :9090; the tests use
+  # their own on a free port.
+  prometheus
   python3
 )
 

@@ -712,7 +712,7 @@ int Runtime::run() {
         for (PortRuntime& pr : ports_)
             t.ports.push_back({pr.cfg->name, pr.port->port_id()});
         for (auto& l : lcores_)
-            t.lcores.push_back(&l->ctx.counters);
+            t.lcores.push_back({l->lcore_id, &l->ctx.counters});
         telemetry_ = std::make_unique<Telemetry>(std::move(t));
     }
     std::signal(SIGINT, on_signal);

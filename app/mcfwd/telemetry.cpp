@@ -5,11 +5,14 @@
 
 #include <rte_telemetry.h>
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 
 namespace mcfwd::app {
@@ -24,7 +27,7 @@ struct Telemetry::Service {
     std::unique_ptr<control::Gateway> gateway;
     // Readers: handlers summing counters; writer: stop() detaching them.
     std::shared_mutex counters_mutex;
-    std::vector<const dataplane::LcoreCounters*> lcores;
+    std::vector<ForwardingLcore> lcores;
 };
 
 namespace {
@@ -54,12 +57,19 @@ dataplane::LcoreCounters load_relaxed(const dataplane::LcoreCounters& c) {
     return out;
 }
 
-dataplane::LcoreCounters sum_relaxed(const std::vector<const dataplane::LcoreCounters*>& lcores) {
+std::vector<dataplane::LcoreCounters> load_all(const std::vector<ForwardingLcore>& lcores) {
     std::vector<dataplane::LcoreCounters> per;
     per.reserve(lcores.size());
-    for (const auto* c : lcores)
-        per.push_back(load_relaxed(*c));
-    return dataplane::sum(per);
+    for (const ForwardingLcore& l : lcores)
+        per.push_back(load_relaxed(*l.counters));
+    return per;
+}
+
+Value counters_value(const dataplane::LcoreCounters& c) {
+    Value v;
+    dataplane::for_each_counter(
+        c, [&](std::string_view name, std::string_view, uint64_t value) { v.set(name, value); });
+    return v;
 }
 
 // ---- Value -> rte_tel_data ----------------------------------------------------------------
@@ -173,12 +183,8 @@ Value stats(Telemetry::Service& svc) {
     Value v;
     {
         std::shared_lock lock(svc.counters_mutex);
-        const dataplane::LcoreCounters total = sum_relaxed(svc.lcores);
         v.set("lcores", uint64_t(svc.lcores.size()));
-        Value dp;
-        dataplane::for_each_counter(total, [&](std::string_view name, std::string_view,
-                                               uint64_t value) { dp.set(name, value); });
-        v.set("dataplane", std::move(dp));
+        v.set("dataplane", counters_value(dataplane::sum(load_all(svc.lcores))));
     }
     auto t = svc.mailbox->submit("stats", "");
     Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
@@ -188,6 +194,62 @@ Value stats(Telemetry::Service& svc) {
         for (size_t i = 0; i < cp.size(); ++i)
             v.set(cp.keys()[i], cp.items()[i]);
     }
+    return v;
+}
+
+// Parameters split at commas and blanks, as the control commands split them.
+std::vector<std::string_view> tokens(std::string_view s) {
+    std::vector<std::string_view> out;
+    for (size_t i = s.find_first_not_of(", \t"); i != std::string_view::npos;) {
+        const size_t j = std::min(s.find_first_of(", \t", i), s.size());
+        out.push_back(s.substr(i, j - i));
+        i = s.find_first_not_of(", \t", j);
+    }
+    return out;
+}
+
+bool parse_size(std::string_view s, size_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+// /mcfwd/stats,lcores [start=N] [limit=N]: each forwarding lcore's data path
+// counters, paged as the listings are ({"per_lcore", "total", "next"}): a record
+// takes up to ~800 bytes, so 16 stay within the 16 KiB answer.
+constexpr size_t lcores_default_limit = 16;
+constexpr size_t lcores_max_limit = 64;
+
+Value stats_per_lcore(Telemetry::Service& svc, std::span<const std::string_view> options) {
+    size_t start = 0, limit = lcores_default_limit;
+    for (std::string_view tok : options) {
+        const size_t eq = tok.find('=');
+        const std::string_view key = tok.substr(0, eq);
+        size_t n = 0;
+        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
+        if (key == "start" && number)
+            start = n;
+        else if (key == "limit" && number && n >= 1 && n <= lcores_max_limit)
+            limit = n;
+        else
+            return control::error_value("EINVAL", "usage: stats [lcores [start=N] [limit=1.." +
+                                                      std::to_string(lcores_max_limit) + "]]");
+    }
+    std::shared_lock lock(svc.counters_mutex);
+    const size_t total = svc.lcores.size();
+    start = std::min(start, total);
+    const size_t end = std::min(total, start + limit);
+    Value list = Value::list();
+    for (size_t i = start; i < end; ++i) {
+        Value rec;
+        rec.set("lcore", uint64_t(svc.lcores[i].lcore_id));
+        rec.set("counters", counters_value(load_relaxed(*svc.lcores[i].counters)));
+        list.push(std::move(rec));
+    }
+    Value v;
+    v.set("per_lcore", std::move(list));
+    v.set("total", uint64_t(total));
+    if (end < total)
+        v.set("next", uint64_t(end));
     return v;
 }
 
@@ -241,13 +303,20 @@ Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>(
     gs.read_only = setup.read_only;
     gs.staging.max_sources = setup.max_filter_sources;
     gs.timeout = request_timeout;
-    // /mcfwd/stats without parameters reads the data path here.
+    // /mcfwd/stats reads the data path here: summed without parameters, per lcore
+    // with "lcores [start=N] [limit=N]". Anything else goes on to the control
+    // lcore, which refuses it.
     service_->gateway = std::make_unique<control::Gateway>(
         *service_->mailbox, service_->clock, gs,
         [svc = service_.get()](std::string_view name,
                                std::string_view body) -> std::optional<Value> {
-            if (name == "stats" && body.find_first_not_of(", \t") == std::string_view::npos)
+            if (name != "stats")
+                return std::nullopt;
+            const std::vector<std::string_view> toks = tokens(body);
+            if (toks.empty())
                 return stats(*svc);
+            if (toks[0] == "lcores")
+                return stats_per_lcore(*svc, std::span(toks).subspan(1));
             return std::nullopt;
         });
     ctx_.cp = setup.cp;

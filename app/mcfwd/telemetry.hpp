@@ -6,7 +6,8 @@
 // control-plane state: they queue the command in a control::Mailbox and wait up
 // to request_timeout for the control lcore, which runs it in poll(). The data
 // path's counters are the exception: /mcfwd/stats reads them on the telemetry
-// thread (relaxed 64-bit loads of each forwarding lcore's counters).
+// thread (relaxed 64-bit loads of each forwarding lcore's counters), summed, or
+// per lcore with `/mcfwd/stats,lcores`.
 //
 // Lifetime: DPDK cannot unregister a command, so the handlers reach this object
 // through a process-wide pointer that stop() clears; after stop() (and before the
@@ -25,6 +26,12 @@
 
 namespace mcfwd::app {
 
+/// A forwarding lcore as /mcfwd/stats shows it.
+struct ForwardingLcore {
+    unsigned lcore_id = 0;                              // the EAL lcore id
+    const dataplane::LcoreCounters* counters = nullptr; // the lcore writes, telemetry reads
+};
+
 struct TelemetrySetup {
     control::ControlPlane* cp = nullptr;
     const Clock* clock = nullptr;
@@ -32,8 +39,8 @@ struct TelemetrySetup {
     std::vector<control::CommandContext::Port> ports;
     /// The receivers' sinks (add_receiver, close_receiver, delivered counts).
     control::Sinks* sinks = nullptr;
-    /// One per forwarding lcore; must stay valid until stop().
-    std::vector<const dataplane::LcoreCounters*> lcores;
+    /// One per forwarding lcore; the counters must stay valid until stop().
+    std::vector<ForwardingLcore> lcores;
     size_t max_filter_sources = 64; // limits.max_filter_sources: a stage's bound
 };
 

@@ -29,7 +29,8 @@ constexpr std::array<CommandInfo, 19> commands_table{{
      "receivers: memberships with their filters, packets delivered to the outlet"},
     {"filter", false, "RECEIVER GROUP [port=PORT] [start=N] [limit=N]",
      "one membership's filter, every source page by page"},
-    {"stats", false, "", "data path counters summed over lcores, control plane counters"},
+    {"stats", false, "[lcores [start=N] [limit=N]]",
+     "data path counters summed over lcores (per lcore with lcores), control plane counters"},
     {"join", true, "RECEIVER GROUP [port=PORT] ;", "any-source join: (EXCLUDE, {})"},
     {"leave", true, "RECEIVER GROUP [port=PORT] ;", "leave the group, whatever the filter"},
     {"join_source", true, "RECEIVER GROUP SOURCE [port=PORT] ;", "add SOURCE to an INCLUDE filter"},
@@ -244,8 +245,11 @@ Value Executor::run(std::string_view name, std::string_view params,
     if (name == "router")
         return router(a);
     if (name == "stats" || name == "help") {
-        if (!a.pos.empty())
-            return error_value("EINVAL", std::string(name) + " takes no parameters");
+        if (!a.pos.empty()) // stats' own parameters are read on the telemetry side
+            return error_value("EINVAL", info->usage.empty()
+                                             ? std::string(name) + " takes no parameters"
+                                             : "usage: " + std::string(name) + " " +
+                                                   std::string(info->usage));
         return name == "stats" ? stats() : help();
     }
     if (name == "add_receiver")

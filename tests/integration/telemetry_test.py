@@ -150,6 +150,22 @@ def main():
               and "decode_bad_checksum" in s.get("control", {})
               and "reports_heard" in s.get("control", {}) and "ssm_ignored" in s.get("router", {}),
               "stats has data path, control (each drop reason), router, engine and outlets")
+        # Per lcore (mcfwd-exporter's per-lcore metrics): the one forwarding lcore,
+        # by its EAL id, with every data path counter (no traffic: the sums' values).
+        per = m.json("stats", "--lcores")
+        recs = per.get("per_lcore") or []
+        check(per.get("total") == 1 and len(recs) == 1 and recs[0].get("lcore") == 1
+              and recs[0].get("counters") == s.get("dataplane"),
+              "stats --lcores: lcore 1 with the summed counters: %s" % json.dumps(per)[:300])
+        rc, out, _ = m.ctl("raw", "/mcfwd/stats,lcores start=1 limit=1 ;")
+        page = json.loads(out) if rc == 0 else {}
+        check(page.get("per_lcore") == [] and page.get("total") == 1 and "next" not in page,
+              "stats lcores start=1: an empty last page of 1: %s" % out.strip()[:200])
+        for bad in ("/mcfwd/stats,lcores limit=0 ;", "/mcfwd/stats,lcores start=x ;",
+                    "/mcfwd/stats,bogus ;"):
+            rc, out, err = m.ctl("raw", bad)
+            check(rc == 1 and "EINVAL" in err and "usage: stats [lcores" in err,
+                  "%s -> EINVAL with the usage (rc %d: %s)" % (bad, rc, err.strip()))
 
         rc, out, err = m.ctl("join", "feed-a", "233.1.1.1", "--source", "10.0.0.1",
                              "--port", "uplink")
