@@ -143,6 +143,8 @@ TEST(ControlPlane, LinkDownLeavesAndLinkUpAnnouncesAgain) {
     rig.settle();
     rig.take();
     rig.cp.set_link(0, true);
+    rig.cp.set_link(0, true); // no change: not counted
+    EXPECT_EQ(rig.cp.link_changes(0), 2u);
     EXPECT_NE(rig.table.lookup(ip("239.3.3.3")), nullptr);
     auto out = rig.take();
     ASSERT_FALSE(out.empty());
