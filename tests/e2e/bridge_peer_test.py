@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
+from e2e_common import teardown, run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -200,14 +200,7 @@ BR_UP = 0.0  # when br0 came up (wall clock)
 
 
 def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for ns in (NS_BR, NS_MC, NS_TX):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    # The EAL leaves its runtime directory behind.
-    shutil.rmtree("/var/run/dpdk/" + PREFIX, ignore_errors=True)
+    teardown(PROCS, (NS_BR, NS_MC, NS_TX), (PREFIX,))
 
 
 # --- the bridge's view ----------------------------------------------------------------

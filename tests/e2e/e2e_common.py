@@ -55,6 +55,20 @@ def mcfwdctl(root, prefix, *args):
     return r.returncode, r.stdout, r.stderr
 
 
+def teardown(procs, namespaces, prefixes):
+    """Kills what the test started, deletes its namespaces and the EAL runtime
+    directories it leaves behind (every file prefix in PREFIXES)."""
+    import shutil
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for ns in namespaces:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    for prefix in prefixes:
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
 def run_topology(setup, cleanup, run, what, tmp_prefix):
     """The tests' main: build the namespaces (skip when that is impossible), run
     run(mcfwd, root, scratch_dir) with argv's binary and source root, clean up on

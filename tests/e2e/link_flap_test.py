@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import run_topology, canon, check, mcfwdctl, run_in, skip  # noqa: E402
+from e2e_common import teardown, run_topology, canon, check, mcfwdctl, run_in, skip  # noqa: E402
 
 if os.geteuid() != 0:
     skip("needs root (network namespaces, a bridge, a tap, AF_PACKET)")
@@ -126,13 +126,7 @@ PROCS = []
 
 
 def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for ns in (NS_Q, NS_MC):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    shutil.rmtree("/var/run/dpdk/" + PREFIX, ignore_errors=True)
+    teardown(PROCS, (NS_Q, NS_MC), (PREFIX,))
 
 
 def mdb(port):
