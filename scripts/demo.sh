@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on an embedded default, no NIC needed: builds mcfwd, makes the
+# The main job on config/default.yaml, no NIC needed: builds mcfwd, makes the
 # bundled upstream traffic (scripts/gen_traffic.py: IGMP/MLD queries and UDP
 # multicast from wanted and unwanted (S,G)), and runs mcfwd on
 # config/default.yaml: net_pcap ports replay it, the receivers' deliveries and

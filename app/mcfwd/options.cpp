@@ -7,7 +7,8 @@ namespace mcfwd::app {
 
 const char* usage() {
     return "usage: mcfwd --config FILE [--duration SECONDS] [--idle-exit SECONDS] [--stats]"
-           " [-- EAL ARGS...]\n";
+           " [-- EAL ARGS...]\n"
+           "       mcfwd --help\n";
 }
 
 static std::optional<double> seconds(const char* text) {
@@ -50,6 +51,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             (a[2] == 'd' ? o.duration : o.idle_exit) = s;
         } else if (std::strcmp(a, "--stats") == 0) {
             o.stats = true;
+        } else if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
+            o.help = true;
+            return o;
         } else {
             error = std::string("unknown option: ") + a;
             return std::nullopt;

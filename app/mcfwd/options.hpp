@@ -1,6 +1,7 @@
 // Command line of the mcfwd executable.
 //
 //   mcfwd --config FILE [--duration SECONDS] [--idle-exit SECONDS] [--stats] [-- EAL ARGS...]
+//   mcfwd --help
 #pragma once
 
 #include <optional>
@@ -14,6 +15,7 @@ struct Options {
     std::optional<double> duration;    // stop after this many seconds
     std::optional<double> idle_exit;   // stop after this long without received packets
     bool stats = false;                // print the counters at exit as JSON too
+    bool help = false;                 // --help / -h: print the usage, run nothing
     std::vector<std::string> eal_args; // after "--", appended to the config's eal:
 };
 

@@ -6,11 +6,14 @@
 //   joins -> forwarding lcores (dataplane::poll_once) -> control loop on the
 //   main lcore (punted IGMP/MLD, timers, link state, RCU reclamation) ->
 //   SIGINT/SIGTERM: leave every group on the wire, stop lcores, print counters.
+// Packet capture (dpdk-dumpcap) is served from EAL start to exit
+// (ethdev/capture.hpp): it costs nothing until a capture attaches.
 #include "runtime.hpp"
 
 #include "control/control_plane.hpp"
 #include "dataplane/forward.hpp"
 #include "dataplane/outlet_registry.hpp"
+#include "ethdev/capture.hpp"
 #include "ethdev/eal.hpp"
 #include "ethdev/ethdev_driver.hpp"
 #include "ethdev/kernel_link.hpp"
@@ -141,6 +144,8 @@ private:
     const config::Config& cfg_;
     const Options& opts_;
     ethdev::Eal eal_;
+    // Always on: a capture is wanted when something is wrong, without a restart.
+    ethdev::PacketCapture capture_;
     ethdev::TscClock clock_;
     SplitMix rng_{rte_get_tsc_cycles()};
     rte_mempool* pool_ = nullptr;
@@ -718,6 +723,10 @@ int Runtime::run() {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     start_lcores();
+    std::vector<std::pair<std::string, uint16_t>> named;
+    for (const PortRuntime& pr : ports_)
+        named.emplace_back(pr.cfg->name, pr.port->port_id());
+    std::printf("mcfwd: %s\n", capture_.how_to(named).c_str());
     std::printf("mcfwd: running: %zu port(s), %zu receiver(s), %zu forwarding lcore(s)\n",
                 ports_.size(), cfg_.receivers.size(), lcores_.size());
     std::fflush(stdout);

@@ -77,6 +77,8 @@ out=$("$mcfwd" --config "$dir/empty.yaml" 2>&1); rc=$?
   && ok "an empty file -> exit 2: $out" || bad "empty file: exit $rc: $out"
 out=$("$mcfwd" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q usage <<<"$out" && ok "unknown option -> exit 2 with usage" || bad "unknown option: exit $rc: $out"
+out=$("$mcfwd" --help 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && grep -q "usage: mcfwd --config FILE" <<<"$out" && ok "--help -> usage on stdout, exit 0" || bad "--help: exit $rc: $out"
 
 # SIGTERM: leave on the wire, exit 0.
 cat >"$dir/run.yaml" <<YAML

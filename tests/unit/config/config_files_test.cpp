@@ -27,8 +27,8 @@ std::vector<std::filesystem::path> shipped_configs() {
 
 TEST(ShippedConfigs, EveryFileUnderConfigLoads) {
     const auto files = shipped_configs();
-    // default.yaml and at least the three examples the reference documents.
-    EXPECT_GE(files.size(), 4u);
+    // default.yaml, mcfwd.yaml and at least the three examples the reference documents.
+    EXPECT_GE(files.size(), 5u);
     for (const auto& f : files) {
         SCOPED_TRACE(f.string());
         try {
@@ -47,6 +47,23 @@ TEST(ShippedConfigs, DefaultNeedsNoHardware) {
     for (const Port& p : c.ports)
         EXPECT_EQ(p.kind, DeviceKind::vdev) << p.name;
     EXPECT_FALSE(c.receivers.empty());
+}
+
+// The configuration meson install puts in /etc and mcfwd.service runs: safe on any
+// machine (no NIC, nothing sent anywhere), on hugepages so consumers and
+// dpdk-dumpcap can attach, with the default file prefix the tools assume.
+TEST(ShippedConfigs, InstalledConfigTouchesNoHardwareAndRunsOnHugepages) {
+    const Config c = load_file(std::string(MCFWD_CONFIG_DIR) + "/mcfwd.yaml");
+    EXPECT_NE(std::find(c.eal.begin(), c.eal.end(), "--no-pci"), c.eal.end());
+    EXPECT_EQ(std::find(c.eal.begin(), c.eal.end(), "--no-huge"), c.eal.end());
+    for (const std::string& a : c.eal)
+        EXPECT_FALSE(a.starts_with("--file-prefix")) << a;
+    ASSERT_FALSE(c.ports.empty());
+    for (const Port& p : c.ports) {
+        EXPECT_EQ(p.kind, DeviceKind::vdev) << p.name;
+        EXPECT_TRUE(p.device.starts_with("net_null")) << p.device;
+    }
+    EXPECT_TRUE(c.receivers.empty());
 }
 
 TEST(ShippedConfigs, ProxyExampleHasAnUpstreamAndTwoDownstreamPortsWithQueriers) {
