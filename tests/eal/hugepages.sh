@@ -20,13 +20,17 @@ if ! grep -qs ' /dev/hugepages hugetlbfs ' /proc/mounts; then
   mount -t hugetlbfs nodev /dev/hugepages || { echo "hugepages.sh: cannot mount hugetlbfs"; exit 1; }
   mounted=1
 fi
+added=0
+# Give back what this script added, whatever another test did meanwhile.
 restore() {
-  echo "$before" >"$nr"
+  local now; now=$(cat "$nr")
+  echo $(( now > added ? now - added : 0 )) >"$nr"
   [ $mounted -eq 0 ] || umount /dev/hugepages
 }
 trap restore EXIT
 echo $((before + pages)) >"$nr"
 got=$(cat "$nr")
+added=$((got - before))
 if [ "$got" -lt $((before + pages)) ]; then
   echo "hugepages.sh: asked the kernel for $pages pages, it reserved $((got - before)) (memory fragmented?)"
   exit 1
