@@ -1,6 +1,6 @@
 // mcfwd — the multicast forwarder. See README.md and docs/CONFIGURATION.md.
 //
-// Exit status: 0 after a clean stop (signal, --duration, --idle-exit); 2 for a bad
+// Exit status: 0 after a clean stop or --help (signal, --duration, --idle-exit); 2 for a bad
 // command line or configuration (nothing was started: no EAL, no port touched);
 // 1 when starting failed (EAL, a port, memory).
 #include "config/config.hpp"
@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
     if (!opts) {
         std::fprintf(stderr, "mcfwd: %s\n%s", error.c_str(), mcfwd::app::usage());
         return 2;
+    }
+    if (opts->help) {
+        std::fputs(mcfwd::app::usage(), stdout);
+        return 0;
     }
     mcfwd::config::Config cfg;
     try {

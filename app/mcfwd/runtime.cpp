@@ -612,6 +612,12 @@ int Runtime::run() {
     control_loop();
     shutdown();
     print_summary();
+    if (opts_.stats) { // the counters once more, for scripts: the last line on stdout
+        std::vector<const dataplane::LcoreCounters*> counters;
+        for (auto& l : lcores_)
+            counters.push_back(&l->ctx.counters);
+        std::printf("%s\n", telemetry_->stats_now(counters).to_json().c_str());
+    }
     // Ports close (EthdevPort destructors) before the tables and the EAL go.
     ports_.clear();
     return 0;

@@ -167,21 +167,16 @@ void answer(rte_tel_data* d, const Value& v) {
     fill_dict(d, v);
 }
 
-// /mcfwd/stats: the data path's counters read here, the control plane's from the
-// control lcore.
-Value stats(Telemetry::Service& svc) {
+// /mcfwd/stats: the data path's part ("lcores", "dataplane"), then the control
+// plane's answer (an error as "control_error").
+Value stats_value(const std::vector<const dataplane::LcoreCounters*>& lcores, const Value& cp) {
     Value v;
-    {
-        std::shared_lock lock(svc.counters_mutex);
-        const dataplane::LcoreCounters total = sum_relaxed(svc.lcores);
-        v.set("lcores", uint64_t(svc.lcores.size()));
-        Value dp;
-        dataplane::for_each_counter(total, [&](std::string_view name, std::string_view,
-                                               uint64_t value) { dp.set(name, value); });
-        v.set("dataplane", std::move(dp));
-    }
-    auto t = svc.mailbox->submit("stats", "");
-    Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    const dataplane::LcoreCounters total = sum_relaxed(lcores);
+    v.set("lcores", uint64_t(lcores.size()));
+    Value dp;
+    dataplane::for_each_counter(total, [&](std::string_view name, std::string_view,
+                                           uint64_t value) { dp.set(name, value); });
+    v.set("dataplane", std::move(dp));
     if (control::is_error(cp)) {
         v.set("control_error", *cp.find("error"));
     } else {
@@ -189,6 +184,15 @@ Value stats(Telemetry::Service& svc) {
             v.set(cp.keys()[i], cp.items()[i]);
     }
     return v;
+}
+
+// On a telemetry thread: the data path's counters read here, the control plane's
+// from the control lcore through the mailbox.
+Value stats(Telemetry::Service& svc) {
+    auto t = svc.mailbox->submit("stats", "");
+    const Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    std::shared_lock lock(svc.counters_mutex);
+    return stats_value(svc.lcores, cp);
 }
 
 // DPDK 22.11 (lib/telemetry/telemetry.c, client_handler) hands over what one
@@ -269,6 +273,10 @@ size_t Telemetry::poll() {
                                            const std::vector<addr::IpAddr>* staged) {
         return control::execute(ctx_, name, params, staged);
     });
+}
+
+Value Telemetry::stats_now(const std::vector<const dataplane::LcoreCounters*>& lcores) {
+    return stats_value(lcores, control::execute(ctx_, "stats", ""));
 }
 
 void Telemetry::stop() {
