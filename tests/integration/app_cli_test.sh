@@ -2,7 +2,8 @@
 # mcfwd's command line and configuration errors: exit status 2 and a message that
 # names the file, line and key path, before any DPDK work (no EAL banner, no port);
 # --help: the usage on stdout, exit 0; SIGTERM: every group is left on the wire and
-# the exit status is 0; --stats: the counters at exit as one JSON object.
+# the exit status is 0; --stats: the counters at exit as one JSON object; a second
+# instance on the same --file-prefix: exit 1 saying so.
 #   app_cli_test.sh MCFWD_BINARY
 set -u
 mcfwd=$(readlink -f "$1")
@@ -84,6 +85,14 @@ YAML
 "$mcfwd" --config "$dir/run.yaml" --duration 60 --stats >"$dir/run.out" 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q "mcfwd: running" "$dir/run.out" && break; sleep 0.2; done
+# A second mcfwd on the same file prefix: the EAL refuses it before any port.
+out=$("$mcfwd" --config "$dir/run.yaml" --duration 1 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "mcfwd: rte_eal_init failed (.*same --file-prefix" <<<"$out" \
+    && ! grep -q "Success" <<<"$out"; then
+  ok "a second instance on the same file prefix -> exit 1, says why"
+else
+  bad "second instance: exit $rc: $out"
+fi
 sleep 1
 kill -TERM $pid
 wait $pid; rc=$?
