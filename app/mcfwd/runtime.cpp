@@ -60,6 +60,24 @@ std::vector<std::string> eal_arguments(const config::Config& cfg, const Options&
                                      "--main-lcore=" + std::to_string(cfg.lcores.control)};
     args.insert(args.end(), cfg.eal.begin(), cfg.eal.end());
     args.insert(args.end(), opts.eal_args.begin(), opts.eal_args.end());
+    // DPDK 22.11's telemetry warns on every start "No legacy callbacks, legacy
+    // socket not created" (mcfwd serves the v2 socket only): lib.telemetry:error
+    // hides that and nothing else (its other messages are errors or debug).
+    // For one log type the EAL keeps the first --log-level given, so it is added
+    // only when the user's arguments set no global level and none for telemetry.
+    bool user_level = false;
+    for (size_t i = 1; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == "--log-level" && i + 1 < args.size())
+            a = args[i + 1];
+        else if (a.starts_with("--log-level="))
+            a.remove_prefix(12);
+        else
+            continue;
+        user_level |= a.find(':') == std::string_view::npos || a.find("telemetry") != a.npos;
+    }
+    if (!user_level)
+        args.push_back("--log-level=lib.telemetry:error");
     return args;
 }
 

@@ -97,6 +97,9 @@ sleep 1
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc -eq 0 ] && ok "SIGTERM -> exit 0" || bad "SIGTERM: exit $rc: $(cat "$dir/run.out")"
+# DPDK 22.11's telemetry notice on every start ("No legacy callbacks...") is hidden.
+grep -q "TELEMETRY:" "$dir/run.out" && bad "telemetry noise: $(grep TELEMETRY: "$dir/run.out")" \
+  || ok "no TELEMETRY: lines"
 # --stats: the last line is the /mcfwd/stats object.
 if tail -n 1 "$dir/run.out" | /usr/bin/python3 -c '
 import json, sys
