@@ -238,11 +238,25 @@ void Runtime::open_ports() {
                                                                      : ethdev::Steering::automatic;
         std::string why;
         auto port = ethdev::open_port(spec, pool_, &why);
-        if (!port)
+        if (!port) {
+            // Where the TX queues come from: they are not in the configuration.
+            std::string tx_why;
+            if (spec.tx_queues == needed && needed > 1) {
+                if (sink_target)
+                    tx_why = ", " + std::to_string(nfwd) + " for the forwarding lcore(s) (" +
+                             (pc.role == config::PortRole::downstream ? "a downstream port"
+                                                                      : "a receiver's sink") +
+                             ")";
+                if (speaks)
+                    tx_why += ", 1 for IGMP/MLD";
+                if (!tx_why.empty())
+                    tx_why[0] = ':';
+            }
             throw StartupError(cfg_.file + ":" + std::to_string(pc.location.line) + ": ports." +
                                pc.name + ": " + why + " (asked for " +
                                std::to_string(spec.rx_queues) + " RX and " +
-                               std::to_string(spec.tx_queues) + " TX queues)");
+                               std::to_string(spec.tx_queues) + " TX queues" + tx_why + ")");
+        }
         pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
         if (auto cq = pr.port->control_queue())
             std::printf("mcfwd: port %s: IGMP/MLD steered by rte_flow to RX queue %u\n",

@@ -202,6 +202,27 @@ TEST(OpenPort, NetAfPacketWithFewerRxQueuesThanQpairsIsRefusedWithTheFix) {
     std::system(("ip link del " + a).c_str());
 }
 
+// A port that needs more TX queues than net_af_packet's qpairs (a downstream port:
+// one per forwarding lcore and one for IGMP/MLD) is refused naming the devarg and
+// the number, not with rte_eth_dev_configure's bare EINVAL.
+TEST(OpenPort, NetAfPacketWithTooFewQpairsForItsTxQueuesNamesTheDevarg) {
+    if (geteuid() != 0)
+        GTEST_SKIP() << "a veth and net_af_packet need root (euid " << geteuid() << ")";
+    mcfwd::testing::EalEnvironment::require();
+    const std::string a = "mcfwdqt" + std::to_string(getpid() % 100000);
+    ASSERT_EQ(std::system(("ip link add " + a + " type veth peer name " + a + "p && ip link set " +
+                           a + " up")
+                              .c_str()),
+              0);
+    std::string why;
+    auto p = open_port({.name = "afp", .device = "net_af_packet11,iface=" + a, .tx_queues = 2},
+                       pool(), &why);
+    EXPECT_EQ(p.error(), errc::invalid);
+    EXPECT_EQ(why, "net_af_packet has 1 TX queue(s), the port needs 2: add qpairs=2 to its "
+                   "device string and set rx_queues: 2");
+    std::system(("ip link del " + a).c_str());
+}
+
 TEST(EthdevPort, LinkDownAndUpOnNetRing) {
     mcfwd::testing::EalEnvironment::require();
     std::string why;
