@@ -76,11 +76,13 @@ class Mcfwd:
         self.out.seek(0)
         self.started = "mcfwd: running" in self.out.read()
 
-    def ctl(self, *args):
-        """(exit status, stdout, stderr) of scripts/mcfwdctl."""
-        r = subprocess.run([sys.executable, os.path.join(self.root, "scripts/mcfwdctl"),
-                            "--file-prefix", self.prefix] + list(args),
-                           capture_output=True, text=True, timeout=30)
+    def ctl(self, *args, user=None, connect=None):
+        """(exit status, stdout, stderr) of scripts/mcfwdctl (as user, through
+        --socket connect when given)."""
+        where = ["--socket", connect] if connect else ["--file-prefix", self.prefix]
+        r = subprocess.run((["runuser", "-u", user, "--"] if user else []) +
+                           [sys.executable, os.path.join(self.root, "scripts/mcfwdctl")] +
+                           where + list(args), capture_output=True, text=True, timeout=30)
         return r.returncode, r.stdout, r.stderr
 
     def json(self, *args):
@@ -211,8 +213,63 @@ def main():
         g = m.json("groups", "uplink")
         check(g.get("total") == 9, "uplink has 9 groups: %s" % g.get("total"))
 
+        # feed-b has 239.1.1.1 on two ports: the leave must say which, in the
+        # command line's words.
+        rc, out, err = m.ctl("join", "feed-b", "239.1.1.1", "--port", "uplink")
+        check(rc == 0, "join feed-b 239.1.1.1 on uplink too: " + (out + err).strip())
+        expect_error(m, "EINVAL", "leave of a group joined on two ports without --port",
+                     "leave", "feed-b", "239.1.1.1")
+        rc, out, err = m.ctl("leave", "feed-b", "239.1.1.1")
+        check("give --port NAME" in err and "port=NAME" not in err,
+              "the ambiguity names mcfwdctl's --port: " + err.strip())
+        rc, out, err = m.ctl("leave", "feed-b", "239.1.1.1", "--port", "uplink")
+        check(rc == 0 and out == "ok: leave feed-b 239.1.1.1 on uplink\n",
+              "leave --port: " + (out + err).strip())
         rc, out, err = m.ctl("leave", "feed-a", "233.1.1.1")
-        check(rc == 0 and "not a member" in out, "leave: " + (out + err).strip())
+        check(rc == 0 and out == "ok: leave feed-a 233.1.1.1 on uplink\n",
+              "leave: " + (out + err).strip())
+
+        # Mistakes answered in one line with the right exit status.
+        rc, out, err = m.ctl("raw", "/mcfwd/nothere")
+        check(rc == 1 and "/mcfwd/nothere: no such telemetry command" in err and not out,
+              "raw of an unknown command -> exit 1: " + err.strip())
+        rc, out, err = m.ctl("raw", "")
+        check(rc == 2 and "usage: mcfwdctl raw" in err and "Traceback" not in err,
+              "raw '' -> usage, exit 2: " + err.strip().replace("\n", " | "))
+        rc, out, err = m.ctl("router", "uplink")
+        check(rc == 1 and "EINVAL: port uplink is not downstream" in err,
+              "router on an upstream port -> exit 1: " + err.strip())
+        rc, out, err = m.ctl("router")
+        check(rc == 0 and not out and "no downstream port" in err,
+              "router without downstream ports says so: " + err.strip())
+
+        # DPDK 22.11 serves 10 clients at a time and closes any further one at once.
+        held = []
+        for _ in range(10):
+            h = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            h.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % m.prefix)
+            h.recv(1024)
+            held.append(h)
+        rc, out, err = m.ctl("groups")
+        for h in held:
+            h.close()
+        check(rc == 2 and len(err.splitlines()) == 1 and "limit of 10 clients" in err,
+              "connection limit reached -> one line, exit 2: " + err.strip())
+        for _ in range(50):  # DPDK counts a closed client out on its own thread
+            if m.ctl("groups")[0] == 0:
+                break
+            time.sleep(0.1)
+        # Another user cannot reach root's socket: the hint is about the user,
+        # not the file prefix the socket was not named by.
+        sock = "/var/run/dpdk/%s/dpdk_telemetry.v2" % m.prefix
+        if os.getuid() == 0 and shutil.which("runuser") and subprocess.run(
+                ["runuser", "-u", "nobody", "--", "test", "-r",
+                 os.path.join(root, "scripts/mcfwdctl")]).returncode == 0:
+            rc, out, err = m.ctl("groups", user="nobody", connect=sock)
+            check(rc == 2 and "Permission denied" in err and "another user" in err
+                  and "--file-prefix" not in err, "permission error with --socket: " + err.strip())
+        else:
+            print("skip: the permission error needs root and a mcfwdctl user nobody can read")
         # Many groups with long source lists: one page would pass telemetry's 16 KiB,
         # so the command refuses it (E2BIG) and mcfwdctl pages by itself.
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
