@@ -43,6 +43,12 @@ ports:
     device: "net_pcap{n1},rx_pcap={d}/empty.pcap,tx_pcap={d}/side-{tag}.pcap"
     ipv4: {{ address: 192.0.2.11 }}
     ipv6: {{ link_local: "fe80::11" }}
+  # Traffic for mcfwdctl top: net_null receives all-zero frames (copy=1) as fast
+  # as it is polled; the parser drops them.
+  - name: noise
+    device: "net_null{n2},copy=1"
+    igmp: {{ enabled: false }}
+    mld: {{ enabled: false }}
 receivers:
   - name: feed-a
     sink: {{ ring: tel-a-{tag} }}
@@ -63,7 +69,7 @@ class Mcfwd:
         with open(cfg, "w") as f:
             f.write(CONFIG.format(prefix=self.prefix, d=d, tag=tag,
                                   ro="true" if read_only else "false",
-                                  n0=0, n1=1))
+                                  n0=0, n1=1, n2=2))
         self.out = open(os.path.join(d, "%s.out" % tag), "w+")
         self.proc = subprocess.Popen([binary, "--config", cfg, "--duration", "120"],
                                      stdout=self.out, stderr=subprocess.STDOUT)
@@ -242,6 +248,21 @@ def main():
         rc, out, err = m.ctl("router")
         check(rc == 0 and not out and "no downstream port" in err,
               "router without downstream ports says so: " + err.strip())
+
+        # The live view: rates per second, a bounded number of lines.
+        rc, out, err = m.ctl("top", "--interval", "0.3", "--count", "2")
+        lines = out.splitlines()
+        check(rc == 0 and len(lines) == 3 and lines[0].split()[:3] == ["time", "rx/s", "fwd/s"],
+              "top --count 2: a header and 2 lines: " + (out + err).strip().replace("\n", " | "))
+        rc, out, err = m.ctl("--json", "top", "--interval", "0.3", "--count", "1")
+        try:
+            rates = json.loads(out)
+        except ValueError:
+            rates = {}
+        check(rc == 0 and rates.get("dataplane", {}).get("rx_packets", 0) > 0
+              and "feed-b" in rates.get("delivered", {}) and "frames" in rates.get("control", {}),
+              "top --json: rates of the data path (net_null's frames), receivers, control: "
+              + (out + err).strip())
 
         # DPDK 22.11 serves 10 clients at a time and closes any further one at once.
         held = []
