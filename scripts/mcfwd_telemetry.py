@@ -9,12 +9,26 @@ import os
 import socket
 import time
 
-# DPDK 22.11 lib/telemetry/telemetry.c: read(s, buffer, 1024 - 1) of one message.
+# DPDK 22.11 lib/telemetry/telemetry.c: read(s, buffer, 1024 - 1) of one message;
+# at most MAX_CONNECTIONS clients at a time, any more are closed on accept.
 READ_LIMIT = 1023
+MAX_CONNECTIONS = 10
 
 
 class RequestError(ValueError):
     pass
+
+
+class Unavailable(ConnectionError):
+    """The telemetry socket took the connection but cannot serve it."""
+
+
+class UnknownCommand(RuntimeError):
+    """DPDK answered null: no such command is registered."""
+
+    def __init__(self, command):
+        super().__init__("no such telemetry command: %s" % command)
+        self.command = command
 
 
 def runtime_dir(prefix):
@@ -48,8 +62,21 @@ class Client:
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(0.01)
-        hello = json.loads(self.sock.recv(1024).decode())
-        self.max_len = int(hello.get("max_output_len", 16384))
+        hello = self.sock.recv(1024)
+        if not hello:
+            # DPDK 22.11 accepts and at once closes a connection beyond its limit
+            # (MAX_CONNECTIONS, 10 clients at a time), before any greeting.
+            self.sock.close()
+            raise Unavailable(
+                "%s accepted and closed the connection: DPDK telemetry's limit of %d clients "
+                "at a time is reached (other mcfwdctl, dpdk-telemetry.py or mcfwd-consumer "
+                "sessions still open?)" % (path, MAX_CONNECTIONS))
+        try:
+            self.max_len = int(json.loads(hello.decode()).get("max_output_len", 16384))
+        except (ValueError, AttributeError):
+            self.sock.close()
+            raise Unavailable("%s does not greet as DPDK telemetry v2 does: %r"
+                              % (path, hello[:60]))
 
     def close(self):
         self.sock.close()
@@ -74,10 +101,20 @@ class Client:
                                "(telemetry reads at most %d bytes, a NUL ends a request)"
                                % (len(data), " with a NUL" if b"\0" in data else "",
                                   READ_LIMIT))
-        self.sock.send(data)
-        reply = json.loads(self.sock.recv(self.max_len).decode())
+        try:
+            self.sock.send(data)
+            raw = self.sock.recv(self.max_len)
+        except (BrokenPipeError, ConnectionResetError):
+            raw = b""
+        if not raw:
+            raise Unavailable("mcfwd closed the connection (it stopped?)")
+        reply = json.loads(raw.decode())
         if not isinstance(reply, dict) or command not in reply:
             raise RuntimeError("unexpected reply: %r" % (reply,))
+        if reply[command] is None:
+            # DPDK answers null for a command nobody registered (and for a handler
+            # that failed: mcfwd's fail only when out of memory).
+            raise UnknownCommand(command)
         return unlist(reply[command])
 
 

@@ -8,7 +8,17 @@ namespace mcfwd::app {
 const char* usage() {
     return "usage: mcfwd --config FILE [--duration SECONDS] [--idle-exit SECONDS] [--stats]"
            " [-- EAL ARGS...]\n"
-           "       mcfwd --help\n";
+           "  -c, --config FILE    the YAML configuration (docs/CONFIGURATION.md)\n"
+           "  --duration SECONDS   stop after that long\n"
+           "  --idle-exit SECONDS  stop once no packet has arrived for that long\n"
+           "  --stats              at exit, after the counters, print them as one JSON object\n"
+           "                       on one line (the answer of /mcfwd/stats, docs/TELEMETRY.md)\n"
+           "  -h, --help           print this text and exit\n"
+           "  -- EAL ARGS...       DPDK EAL arguments after the configuration's eal: list\n"
+           "                       (e.g. -- --file-prefix NAME for a second instance)\n"
+           "Without --duration or --idle-exit mcfwd runs until SIGINT or SIGTERM; it then\n"
+           "leaves every group on the wire and prints its counters. Exit status: 0 stopped,\n"
+           "1 starting failed (EAL, a port), 2 bad command line or configuration.\n";
 }
 
 static std::optional<double> seconds(const char* text) {
@@ -30,7 +40,10 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             }
             return argv[++i];
         };
-        if (std::strcmp(a, "--") == 0) {
+        if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
+            o.help = true;
+            return o;
+        } else if (std::strcmp(a, "--") == 0) {
             for (++i; i < argc; ++i)
                 o.eal_args.emplace_back(argv[i]);
             break;
@@ -51,9 +64,6 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             (a[2] == 'd' ? o.duration : o.idle_exit) = s;
         } else if (std::strcmp(a, "--stats") == 0) {
             o.stats = true;
-        } else if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0) {
-            o.help = true;
-            return o;
         } else {
             error = std::string("unknown option: ") + a;
             return std::nullopt;

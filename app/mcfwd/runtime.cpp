@@ -72,6 +72,24 @@ std::vector<std::string> eal_arguments(const config::Config& cfg, const Options&
                                      "--main-lcore=" + std::to_string(cfg.lcores.control)};
     args.insert(args.end(), cfg.eal.begin(), cfg.eal.end());
     args.insert(args.end(), opts.eal_args.begin(), opts.eal_args.end());
+    // DPDK 22.11's telemetry warns on every start "No legacy callbacks, legacy
+    // socket not created" (mcfwd serves the v2 socket only): lib.telemetry:error
+    // hides that and nothing else (its other messages are errors or debug).
+    // For one log type the EAL keeps the first --log-level given, so it is added
+    // only when the user's arguments set no global level and none for telemetry.
+    bool user_level = false;
+    for (size_t i = 1; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == "--log-level" && i + 1 < args.size())
+            a = args[i + 1];
+        else if (a.starts_with("--log-level="))
+            a.remove_prefix(12);
+        else
+            continue;
+        user_level |= a.find(':') == std::string_view::npos || a.find("telemetry") != a.npos;
+    }
+    if (!user_level)
+        args.push_back("--log-level=lib.telemetry:error");
     return args;
 }
 
@@ -244,6 +262,19 @@ void Runtime::open_ports() {
         std::string why;
         auto port = ethdev::open_port(spec, pool_, &why);
         if (!port) {
+            // Where the TX queues come from: they are not in the configuration.
+            std::string tx_why;
+            if (spec.tx_queues == needed && needed > 1) {
+                if (sink_target)
+                    tx_why = ", " + std::to_string(nfwd) + " for the forwarding lcore(s) (" +
+                             (pc.role == config::PortRole::downstream ? "a downstream port"
+                                                                      : "a receiver's sink") +
+                             ")";
+                if (speaks)
+                    tx_why += ", 1 for IGMP/MLD";
+                if (!tx_why.empty())
+                    tx_why[0] = ':';
+            }
             const std::string entry = "ports[" + std::to_string(i) + "]";
             // A device that did not probe (or is not there) is the device value's fault;
             // anything later is the port's settings.
@@ -253,7 +284,8 @@ void Runtime::open_ports() {
                        entry + (pc.kind == config::DeviceKind::pci ? ".pci" : ".device"), why));
             throw StartupError(at(cfg_, pc.location, entry,
                                   why + " (asked for " + std::to_string(spec.rx_queues) +
-                                      " RX and " + std::to_string(spec.tx_queues) + " TX queues)"));
+                                      " RX and " + std::to_string(spec.tx_queues) +
+                                      " TX queues" + tx_why + ")"));
         }
         pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
         if (auto cq = pr.port->control_queue())
@@ -733,6 +765,12 @@ int Runtime::run() {
     control_loop();
     shutdown();
     print_summary();
+    if (opts_.stats) { // the counters once more, for scripts: the last line on stdout
+        std::vector<const dataplane::LcoreCounters*> counters;
+        for (auto& l : lcores_)
+            counters.push_back(&l->ctx.counters);
+        std::printf("%s\n", telemetry_->stats_now(counters).to_json().c_str());
+    }
     // Ports close (EthdevPort destructors) before the tables and the EAL go.
     ports_.clear();
     return 0;

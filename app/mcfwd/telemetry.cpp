@@ -177,17 +177,12 @@ void answer(rte_tel_data* d, const Value& v) {
     fill_dict(d, v);
 }
 
-// /mcfwd/stats: the data path's counters read here, the control plane's from the
-// control lcore.
-Value stats(Telemetry::Service& svc) {
+// /mcfwd/stats: the data path's part ("lcores", "dataplane"), then the control
+// plane's answer (an error as "control_error").
+Value stats_value(const std::vector<dataplane::LcoreCounters>& per_lcore, const Value& cp) {
     Value v;
-    {
-        std::shared_lock lock(svc.counters_mutex);
-        v.set("lcores", uint64_t(svc.lcores.size()));
-        v.set("dataplane", counters_value(dataplane::sum(load_all(svc.lcores))));
-    }
-    auto t = svc.mailbox->submit("stats", "");
-    Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    v.set("lcores", uint64_t(per_lcore.size()));
+    v.set("dataplane", counters_value(dataplane::sum(per_lcore)));
     if (control::is_error(cp)) {
         v.set("control_error", *cp.find("error"));
     } else {
@@ -251,6 +246,19 @@ Value stats_per_lcore(Telemetry::Service& svc, std::span<const std::string_view>
     if (end < total)
         v.set("next", uint64_t(end));
     return v;
+}
+
+// On a telemetry thread: the data path's counters read here, the control plane's
+// from the control lcore through the mailbox.
+Value stats(Telemetry::Service& svc) {
+    auto t = svc.mailbox->submit("stats", "");
+    const Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    std::vector<dataplane::LcoreCounters> per_lcore;
+    {
+        std::shared_lock lock(svc.counters_mutex);
+        per_lcore = load_all(svc.lcores);
+    }
+    return stats_value(per_lcore, cp);
 }
 
 // DPDK 22.11 (lib/telemetry/telemetry.c, client_handler) hands over what one
@@ -338,6 +346,13 @@ size_t Telemetry::poll() {
                                            const std::vector<addr::IpAddr>* staged) {
         return control::execute(ctx_, name, params, staged);
     });
+}
+
+Value Telemetry::stats_now(const std::vector<const dataplane::LcoreCounters*>& lcores) {
+    std::vector<dataplane::LcoreCounters> per_lcore;
+    for (const auto* c : lcores)
+        per_lcore.push_back(*c); // the lcores have stopped
+    return stats_value(per_lcore, control::execute(ctx_, "stats", ""));
 }
 
 void Telemetry::stop() {

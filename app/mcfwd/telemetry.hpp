@@ -60,6 +60,10 @@ public:
     /// Control lcore, before shutdown: queued and later commands answer ESHUTDOWN
     /// and the counters are no longer read.
     void stop();
+    /// The /mcfwd/stats answer, computed on the calling control lcore without a
+    /// telemetry thread (mcfwd --stats at exit, after stop() and after the
+    /// forwarding lcores stopped): lcores are their counters.
+    control::Value stats_now(const std::vector<const dataplane::LcoreCounters*>& lcores);
 
     struct Service; // shared with the handlers
 

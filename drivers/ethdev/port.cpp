@@ -143,6 +143,20 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
                    std::to_string(spec.rx_queues) + ")";
         return errc::invalid;
     }
+    // Too few TX queues would fail in rte_eth_dev_configure with a bare EINVAL:
+    // name the device's limit and, for net_af_packet, the devarg that raises it
+    // (qpairs=N gives N RX and N TX queues, so rx_queues must follow).
+    if (spec.tx_queues > info.max_tx_queues) {
+        if (why) {
+            const std::string need = std::to_string(spec.tx_queues);
+            *why = std::string(info.driver_name ? info.driver_name : "the device") + " has " +
+                   std::to_string(info.max_tx_queues) + " TX queue(s), the port needs " + need;
+            if (info.driver_name != nullptr &&
+                std::string_view(info.driver_name) == "net_af_packet")
+                *why += ": add qpairs=" + need + " to its device string and set rx_queues: " + need;
+        }
+        return errc::invalid;
+    }
     rte_eth_conf conf{};
     if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) {
         conf.intr_conf.lsc = 1;

@@ -409,6 +409,16 @@ Value Executor::router(const Args& a) {
     if (auto e = paging(a, start, limit))
         return *e;
     static constexpr addr::Family families[] = {addr::Family::v4, addr::Family::v6};
+    // A port named on purpose that keeps no router state: say so rather than
+    // answer empty lists, which read as "no group yet". Without a name, every
+    // port is asked and ports without a router add nothing.
+    if (!a.pos.empty() && !ctx_.cp->router(which[0]->id, addr::Family::v4) &&
+        !ctx_.cp->router(which[0]->id, addr::Family::v6))
+        return error_value("EINVAL", "port " + which[0]->name +
+                                         (ctx_.cp->downstream_receiver(which[0]->id)
+                                              ? " has IGMP and MLD disabled: no router state"
+                                              : " is not downstream: router state is kept only "
+                                                "on ports with role: downstream"));
     // Ports in configuration order, IGMP before MLD, groups by address (groups()
     // is ordered). Snapshots are taken whole: the page is cut afterwards.
     struct Row {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # mcfwd's command line and configuration errors: exit status 2 and a message that
 # names the file, line and key path, before any DPDK work (no EAL banner, no port);
-# and SIGTERM: every group is left on the wire and the exit status is 0.
+# --help: the usage on stdout, exit 0; SIGTERM: every group is left on the wire and
+# the exit status is 0; --stats: the counters at exit as one JSON object; a second
+# instance on the same --file-prefix: exit 1 saying so.
 #   app_cli_test.sh MCFWD_BINARY
 set -u
 mcfwd=$(readlink -f "$1")
@@ -77,8 +79,13 @@ out=$("$mcfwd" --config "$dir/empty.yaml" 2>&1); rc=$?
   && ok "an empty file -> exit 2: $out" || bad "empty file: exit $rc: $out"
 out=$("$mcfwd" --bogus 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q usage <<<"$out" && ok "unknown option -> exit 2 with usage" || bad "unknown option: exit $rc: $out"
-out=$("$mcfwd" --help 2>/dev/null); rc=$?
-[ $rc -eq 0 ] && grep -q "usage: mcfwd --config FILE" <<<"$out" && ok "--help -> usage on stdout, exit 0" || bad "--help: exit $rc: $out"
+out=$("$mcfwd" --help 2>"$dir/help.err"); rc=$?
+if [ $rc -eq 0 ] && grep -q "^usage: mcfwd --config FILE" <<<"$out" && grep -q -- "--stats" <<<"$out" \
+    && [ ! -s "$dir/help.err" ]; then
+  ok "--help -> usage on stdout, exit 0"
+else
+  bad "--help: exit $rc: $out $(cat "$dir/help.err")"
+fi
 
 # SIGTERM: leave on the wire, exit 0.
 cat >"$dir/run.yaml" <<YAML
@@ -95,13 +102,34 @@ receivers:
 YAML
 /usr/bin/python3 -c "from scapy.all import wrpcap; wrpcap('$dir/empty.pcap', [])" 2>/dev/null \
   || printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$dir/empty.pcap"
-"$mcfwd" --config "$dir/run.yaml" --duration 60 >"$dir/run.out" 2>&1 &
+"$mcfwd" --config "$dir/run.yaml" --duration 60 --stats >"$dir/run.out" 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q "mcfwd: running" "$dir/run.out" && break; sleep 0.2; done
+# A second mcfwd on the same file prefix: the EAL refuses it before any port.
+out=$("$mcfwd" --config "$dir/run.yaml" --duration 1 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "mcfwd: rte_eal_init failed (.*same --file-prefix" <<<"$out" \
+    && ! grep -q "Success" <<<"$out"; then
+  ok "a second instance on the same file prefix -> exit 1, says why"
+else
+  bad "second instance: exit $rc: $out"
+fi
 sleep 1
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc -eq 0 ] && ok "SIGTERM -> exit 0" || bad "SIGTERM: exit $rc: $(cat "$dir/run.out")"
+# DPDK 22.11's telemetry notice on every start ("No legacy callbacks...") is hidden.
+grep -q "TELEMETRY:" "$dir/run.out" && bad "telemetry noise: $(grep TELEMETRY: "$dir/run.out")" \
+  || ok "no TELEMETRY: lines"
+# --stats: the last line is the /mcfwd/stats object.
+if tail -n 1 "$dir/run.out" | /usr/bin/python3 -c '
+import json, sys
+v = json.loads(sys.stdin.read())
+assert v["lcores"] == 1 and "rx_packets" in v["dataplane"] and v["outlets"] == ["r"], v
+assert "frames" in v["control"] and "calls_ok" in v["engine"], v'; then
+  ok "--stats: the counters at exit as one JSON object"
+else
+  bad "--stats: $(tail -n 3 "$dir/run.out")"
+fi
 if command -v tshark >/dev/null; then
   summary=$(tshark -r "$dir/out.pcap" 2>/dev/null)
   grep -q "Join group 239.1.1.1 for any sources" <<<"$summary" && ok "the join was reported" \

@@ -194,30 +194,58 @@ TEST(OpenPort, SteeringOffHasNoControlQueue) {
     EXPECT_EQ(p->steering_note(), "off");
 }
 
+// net_af_packet over a fresh veth pair NAME / NAMEp, NAME up (root only). The
+// ports a test opens close at the end of its body, before TearDown deletes the
+// veth; a failed ASSERT deletes it too.
+class OpenPortOnVeth : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0)
+            GTEST_SKIP() << "a veth and net_af_packet need root (euid " << geteuid() << ")";
+        mcfwd::testing::EalEnvironment::require();
+        ASSERT_EQ(std::system(("ip link add " + iface + " type veth peer name " + iface +
+                               "p && ip link set " + iface + " up")
+                                  .c_str()),
+                  0);
+        made_ = true;
+    }
+    void TearDown() override {
+        if (made_)
+            std::system(("ip link del " + iface + " 2>/dev/null").c_str());
+    }
+    const std::string iface = "mcfwdq" + std::to_string(getpid() % 100000);
+
+private:
+    bool made_ = false;
+};
+
 // net_af_packet spreads what it receives over all its qpairs' sockets: fewer RX
 // queues than qpairs would lose frames silently, so open_port refuses it.
-TEST(OpenPort, NetAfPacketWithFewerRxQueuesThanQpairsIsRefusedWithTheFix) {
-    if (geteuid() != 0)
-        GTEST_SKIP() << "a veth and net_af_packet need root (euid " << geteuid() << ")";
-    mcfwd::testing::EalEnvironment::require();
-    const std::string a = "mcfwdqa" + std::to_string(getpid() % 100000);
-    ASSERT_EQ(std::system(("ip link add " + a + " type veth peer name " + a + "p && ip link set " +
-                           a + " up")
-                              .c_str()),
-              0);
+TEST_F(OpenPortOnVeth, NetAfPacketWithFewerRxQueuesThanQpairsIsRefusedWithTheFix) {
     std::string why;
     auto p = open_port(
-        {.name = "afp", .device = "net_af_packet9,iface=" + a + ",qpairs=2", .tx_queues = 2},
+        {.name = "afp", .device = "net_af_packet9,iface=" + iface + ",qpairs=2", .tx_queues = 2},
         pool(), &why);
     EXPECT_EQ(p.error(), errc::invalid);
     EXPECT_NE(why.find("set rx_queues to 2"), std::string::npos) << why;
     auto ok = open_port({.name = "afp",
-                         .device = "net_af_packet10,iface=" + a + ",qpairs=2",
+                         .device = "net_af_packet10,iface=" + iface + ",qpairs=2",
                          .rx_queues = 2,
                          .tx_queues = 2},
                         pool(), &why);
     EXPECT_TRUE(ok.ok()) << why;
-    std::system(("ip link del " + a).c_str());
+}
+
+// A port that needs more TX queues than net_af_packet's qpairs (a downstream port:
+// one per forwarding lcore and one for IGMP/MLD) is refused naming the devarg and
+// the number, not with rte_eth_dev_configure's bare EINVAL.
+TEST_F(OpenPortOnVeth, NetAfPacketWithTooFewQpairsForItsTxQueuesNamesTheDevarg) {
+    std::string why;
+    auto p = open_port({.name = "afp", .device = "net_af_packet11,iface=" + iface, .tx_queues = 2},
+                       pool(), &why);
+    EXPECT_EQ(p.error(), errc::invalid);
+    EXPECT_EQ(why, "net_af_packet has 1 TX queue(s), the port needs 2: add qpairs=2 to its "
+                   "device string and set rx_queues: 2");
 }
 
 TEST(EthdevPort, LinkDownAndUpOnNetRing) {

@@ -126,13 +126,22 @@ TEST(RouterCommand, ListsIncludeAndExcludeRecordsWithSourceAndGroupTimers) {
     EXPECT_EQ(str(exc, "forwarding_mode"), "exclude");
     EXPECT_EQ(strings(exc, "forwarding_sources"), std::vector<std::string>{"10.0.0.3"});
 
-    // The same through the port's name; the upstream port has no router: empty.
+    // The same through the port's name.
     EXPECT_EQ(rig.run("down1"), v);
+}
+
+// Naming a port that keeps no router state is a mistake worth saying, not an
+// empty listing that reads as "no group learnt yet".
+TEST(RouterCommand, NamedUpstreamPortIsRefusedWithTheReason) {
+    RouterRig rig;
     const Value up = rig.run("uplink");
-    ASSERT_FALSE(is_error(up));
-    EXPECT_EQ(num(up, "total"), 0u);
-    EXPECT_EQ(records(up).size(), 0u);
-    EXPECT_EQ(up.find("queriers")->size(), 0u);
+    EXPECT_EQ(err(up), "EINVAL");
+    EXPECT_EQ(str(up, "message"),
+              "port uplink is not downstream: router state is kept only on ports with role: "
+              "downstream");
+    EXPECT_LT(str(up, "message").size(), 120u); // whole under telemetry's string limit
+    // All ports: the upstream one adds nothing.
+    EXPECT_FALSE(is_error(rig.run()));
 }
 
 TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
