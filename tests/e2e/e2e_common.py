@@ -55,6 +55,31 @@ def mcfwdctl(root, prefix, *args):
     return r.returncode, r.stdout, r.stderr
 
 
+def wait_until(cond, timeout, step=0.05):
+    """Seconds until cond() held, polling every step; None when it did not within timeout."""
+    import time
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if cond():
+            return time.monotonic() - t0
+        time.sleep(step)
+    return None
+
+
+def remove_topology(procs, namespaces, eal_prefixes):
+    """A test's cleanup: kills the processes it started that still run, deletes its network
+    namespaces and the EAL runtime directories (the EAL leaves them behind)."""
+    import shutil
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    for ns in namespaces:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    for prefix in eal_prefixes:
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
 def run_topology(setup, cleanup, run, what, tmp_prefix):
     """The tests' main: build the namespaces (skip when that is impossible), run
     run(mcfwd, root, scratch_dir) with argv's binary and source root, clean up on

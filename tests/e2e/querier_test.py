@@ -37,7 +37,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import run_topology, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
+from e2e_common import (run_topology, check, mcfwdctl as ctl, remove_topology, run_in,  # noqa: E402
+                        skip, wait_until)
 
 if os.geteuid() != 0:
     skip("needs root (network namespaces, bridges, AF_PACKET)")
@@ -156,13 +157,7 @@ def setup():
 
 
 def cleanup():
-    for p in PROCS:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    for ns in NS.values():
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    shutil.rmtree("/var/run/dpdk/" + PREFIX, ignore_errors=True)
+    remove_topology(PROCS, NS.values(), [PREFIX])
 
 
 def bridge_querier(on):
@@ -179,15 +174,6 @@ def queriers(root):
     q = {r["protocol"]: r for r in ans.get("queriers", [])}
     q["groups"] = {g["group"] for g in ans.get("groups", [])}
     return q
-
-
-def wait_for(fn, timeout, step=0.05):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if fn():
-            return time.monotonic() - t0
-        time.sleep(step)
-    return None
 
 
 def igmp_state(root):
@@ -222,7 +208,7 @@ def run(mcfwd, root, d):
     mc = subprocess.Popen(["ip", "netns", "exec", NS["mc"], mcfwd, "--config", d + "/mcfwd.yaml",
                            "--duration", "60"], stdout=log, stderr=subprocess.STDOUT)
     PROCS.append(mc)
-    started = wait_for(lambda: mc.poll() is not None or
+    started = wait_until(lambda: mc.poll() is not None or
                        "mcfwd: running" in open(d + "/mcfwd.out").read(), 20, 0.1)
     if not check(started is not None and mc.poll() is None, "mcfwd starts"):
         print(open(d + "/mcfwd.out").read())
@@ -234,7 +220,7 @@ def run(mcfwd, root, d):
     check(host.stdout.readline().strip() == "ok", "the host joins %s" % GROUP)
 
     # 1. mcfwd alone on the link: querier, forwarding.
-    learnt = wait_for(lambda: GROUP in queriers(root).get("groups", ()), 10, 0.2)
+    learnt = wait_until(lambda: GROUP in queriers(root).get("groups", ()), 10, 0.2)
     check(learnt is not None, "mcfwd's router learns the host's join of %s" % GROUP)
     check(igmp_state(root) == (1, 1), "alone on the link, mcfwd is the IGMP querier and "
           "forwards (%s)" % router_line(root))
@@ -244,7 +230,7 @@ def run(mcfwd, root, d):
 
     # 2. A lower-addressed querier appears: mcfwd stops forwarding onto the link.
     bridge_querier(True)
-    took = wait_for(lambda: igmp_state(root) == (0, 0), 10)
+    took = wait_until(lambda: igmp_state(root) == (0, 0), 10)
     q = queriers(root)
     check(took is not None and q["igmp"]["querier_address"] == "10.98.0.1",
           "with the bridge querying from 10.98.0.1, mcfwd is non-querier and stops forwarding "
@@ -267,7 +253,7 @@ def run(mcfwd, root, d):
     # 3. The other querier goes: mcfwd takes over within the Other Querier Present Interval.
     bridge_querier(False)
     t_off = time.monotonic()
-    took = wait_for(lambda: igmp_state(root) == (1, 1), 3 * OQPI)
+    took = wait_until(lambda: igmp_state(root) == (1, 1), 3 * OQPI)
     # The bridge's last query may be up to one of its query intervals before t_off.
     check(took is not None and took <= OQPI + 0.5,
           "the bridge querier off, mcfwd is querier and forwarding again after %s s (within "
