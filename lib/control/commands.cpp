@@ -482,6 +482,10 @@ Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
     v.set("querier", uint64_t(q.querier));
     v.set("address", cfg.address.to_string());
     v.set("querier_address", q.querier_address.to_string());
+    // RFC 4605 §4.2: traffic goes onto the link only while we are its querier.
+    const addr::Family family = cfg.address.family();
+    v.set("forwarding", uint64_t(ctx_.cp->forwarding(p.id, family)));
+    v.set("forwarding_changes", ctx_.cp->forwarding_changes(p.id, family));
     timer(v, "other_querier_ms", q.other_querier_until);
     timer(v, "general_query_ms", q.next_general_query);
     v.set("startup_left", uint64_t(q.startup_left));

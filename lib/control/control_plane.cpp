@@ -8,17 +8,19 @@ namespace mcfwd::control {
 // are encoded with the port's frame parameters and sent on the port; forwarding
 // changes become the port's receiver filter on the upstream port.
 struct ControlPlane::RouterPort final : router::RouterSink {
-    RouterPort(ControlPlane& cp, const Port& port, addr::Family family, router::RouterConfig config)
-        : cp(cp), port(port), engine(family, std::move(config), *this) {}
+    RouterPort(ControlPlane& cp, Port& port, addr::Family family, router::RouterConfig config)
+        : cp(cp), port(port), family(family), engine(family, std::move(config), *this) {}
 
     void send_query(time_point, const wire::Query& query) override;
     void on_forwarding_change(const addr::IpAddr& group, const filter::FilterState&,
                               const filter::FilterState& new_state) override {
         cp.merge_downstream(port, group, new_state);
     }
+    void on_querier_change(bool querier) override { cp.set_forwarding(port, family, querier); }
 
     ControlPlane& cp;
-    const Port& port;
+    Port& port;
+    addr::Family family;
     router::RouterEngine engine;
     std::vector<wire::Frame> frames; // reused
 };
@@ -31,6 +33,10 @@ struct ControlPlane::Port {
     std::optional<membership::ReceiverId> receiver;      // downstream ports only
     bool up = false;                                     // as set_link last said
     uint64_t link_changes = 0;
+    // Downstream ports, by family (v4, v6): forwarding onto the link (RFC 4605 §4.2:
+    // only while our router is its querier), and how often that changed.
+    std::array<bool, 2> forwarding{};
+    std::array<uint64_t, 2> forwarding_changes{};
     router::RouterEngine* router(addr::Family f) const {
         const auto& rp = f == addr::Family::v4 ? igmp_router : mld_router;
         return rp ? &rp->engine : nullptr;
@@ -81,7 +87,10 @@ errc ControlPlane::add_port(PortSetup setup) {
     p->receiver = receiver;
     p->sink = std::make_unique<EncodingSink>(p->setup.frame, p->setup.transmit);
     if (downstream) {
-        // RFC 4605 §4: downstream the proxy is the router; no host engines.
+        // RFC 4605 §4: downstream the proxy is the router; no host engines. Nothing
+        // is forwarded onto the link until the router wins the election (§4.2).
+        for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+            publisher_.set_family_forwarding(*receiver, f, false);
         if (p->setup.outlet)
             publisher_.bind_receiver(*receiver, *p->setup.outlet);
     } else if (p->setup.igmp) {
@@ -140,8 +149,35 @@ void ControlPlane::stop_routers(Port& p) {
             continue;
         for (const auto& g : (*rp)->engine.groups())
             merge_downstream(p, g.group, filter::FilterState::none());
+        set_forwarding(p, (*rp)->family, false); // no router, no querier
         rp->reset();
     }
+}
+
+size_t ControlPlane::family_index(addr::Family f) {
+    return f == addr::Family::v4 ? 0 : 1;
+}
+
+void ControlPlane::set_forwarding(Port& p, addr::Family family, bool on) {
+    bool& now_on = p.forwarding[family_index(family)];
+    if (now_on == on)
+        return;
+    now_on = on;
+    ++p.forwarding_changes[family_index(family)];
+    // The receiver's memberships stay: the upstream merge covers every downstream
+    // link (§4.1), whoever forwards onto it.
+    if (p.receiver)
+        publisher_.set_family_forwarding(*p.receiver, family, on);
+}
+
+bool ControlPlane::forwarding(PortId port, addr::Family family) const {
+    return port < ports_.size() && ports_[port] && ports_[port]->forwarding[family_index(family)];
+}
+
+uint64_t ControlPlane::forwarding_changes(PortId port, addr::Family family) const {
+    return port < ports_.size() && ports_[port]
+               ? ports_[port]->forwarding_changes[family_index(family)]
+               : 0;
 }
 
 void ControlPlane::merge_downstream(const Port& p, const addr::IpAddr& group,

@@ -16,7 +16,10 @@
 // receiver of the membership engine ("downstream:<name>") whose filter on the
 // proxy's upstream port is, per group, the router's forwarding state; so the
 // upstream port's merged state, reports, NIC filter and table follow the same
-// merge as local receivers (RFC 4605 §4.1). The proxy's upstream port is the
+// merge as local receivers (RFC 4605 §4.1). Its outlet, though, gets a family's
+// packets only while the port's router of that family is the link's querier
+// (§4.2; forwarding()): the merge upstream does not depend on the election, the
+// forwarding onto the link does. The proxy's upstream port is the
 // first port added with role upstream; it must be added before any downstream
 // port.
 //
@@ -167,6 +170,15 @@ public:
     void set_link(PortId port, bool up);
     /// Times set_link changed the port's state (down, up) since add_port.
     uint64_t link_changes(PortId port) const;
+    /// Whether upstream traffic of family goes onto the downstream port: only while
+    /// the port's router of that family is the link's querier (RFC 4605 §4.2; the
+    /// elected querier's router forwards otherwise). Off for a port that is not
+    /// downstream, whose link is down or whose router never queries
+    /// (querier.enabled false). The port's memberships are merged upstream either way.
+    bool forwarding(PortId port, addr::Family family) const;
+    /// Times forwarding(port, family) changed since add_port (the first win at start
+    /// counts one).
+    uint64_t forwarding_changes(PortId port, addr::Family family) const;
     /// Runs due timers; returns when poll() wants to run next (time_never: idle).
     time_point poll();
     /// Shutdown: every group is left on the wire (TO_IN {} / BLOCK / leave / done,
@@ -189,6 +201,8 @@ private:
                           const filter::FilterState& state);
     void start_routers(Port& p);
     void stop_routers(Port& p);
+    void set_forwarding(Port& p, addr::Family family, bool on);
+    static size_t family_index(addr::Family f);
 
     const Clock& clock_;
     Random& random_;

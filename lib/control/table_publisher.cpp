@@ -9,14 +9,45 @@ void TablePublisher::bind_port(membership::PortId port, table::PortTable& table)
     publish_port(port);
 }
 
+namespace {
+uint8_t family_bit(addr::Family f) {
+    return f == addr::Family::v4 ? 1 : 2;
+}
+} // namespace
+
 void TablePublisher::bind_receiver(membership::ReceiverId r, table::OutletId outlet) {
     outlets_[r] = outlet;
     // Only r's own groups change (none, for a receiver opened just now).
+    publish_receiver(r, std::nullopt);
+}
+
+void TablePublisher::publish_receiver(membership::ReceiverId r, std::optional<addr::Family> only) {
     std::vector<std::pair<membership::PortId, addr::IpAddr>> mine;
-    engine_.for_each_membership(
-        r, [&](const membership::MembershipView& m) { mine.emplace_back(m.port, m.group); });
+    engine_.for_each_membership(r, [&](const membership::MembershipView& m) {
+        if (!only || m.group.family() == *only)
+            mine.emplace_back(m.port, m.group);
+    });
     for (const auto& [p, g] : mine)
         publish(p, g);
+}
+
+void TablePublisher::set_family_forwarding(membership::ReceiverId r, addr::Family f, bool on) {
+    if (family_forwarding(r, f) == on)
+        return;
+    uint8_t& m = muted_[r];
+    m = on ? uint8_t(m & ~family_bit(f)) : uint8_t(m | family_bit(f));
+    if (m == 0)
+        muted_.erase(r);
+    publish_receiver(r, f);
+}
+
+bool TablePublisher::family_forwarding(membership::ReceiverId r, addr::Family f) const {
+    auto it = muted_.find(r);
+    return it == muted_.end() || (it->second & family_bit(f)) == 0;
+}
+
+bool TablePublisher::muted(membership::ReceiverId r, const addr::IpAddr& group) const {
+    return !muted_.empty() && !family_forwarding(r, group.family());
 }
 
 std::optional<table::OutletId> TablePublisher::unbind_receiver(membership::ReceiverId r) {
@@ -25,6 +56,7 @@ std::optional<table::OutletId> TablePublisher::unbind_receiver(membership::Recei
         return std::nullopt;
     const table::OutletId o = it->second;
     outlets_.erase(it);
+    muted_.erase(r);
     return o;
 }
 
@@ -53,6 +85,8 @@ void TablePublisher::publish(membership::PortId port, const addr::IpAddr& group)
     // before returning, so pointing at them for the call is enough.
     engine_.for_each_member(port, group,
                             [&](membership::ReceiverId r, const filter::FilterState& f) {
+                                if (muted(r, group))
+                                    return;
                                 auto it = outlets_.find(r);
                                 if (it == outlets_.end()) {
                                     ++stats_.unbound_skipped;

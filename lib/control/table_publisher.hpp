@@ -49,6 +49,13 @@ public:
     std::optional<table::OutletId> unbind_receiver(membership::ReceiverId r);
     /// The outlet r delivers through, or nullopt.
     std::optional<table::OutletId> outlet_of(membership::ReceiverId r) const;
+    /// Whether r's outlet takes packets of family f (on unless set off). While off, r is
+    /// left out of every entry of an f group, as if it had no outlet, but its memberships
+    /// stay in the engine (so the ports' merged state, reports and NIC filters do not
+    /// change). The proxy turns a downstream port's receiver off for a family while it is
+    /// not the link's querier (RFC 4605 §4.2). A change republishes r's groups of f.
+    void set_family_forwarding(membership::ReceiverId r, addr::Family f, bool on);
+    bool family_forwarding(membership::ReceiverId r, addr::Family f) const;
 
     const PublisherStats& stats() const noexcept { return stats_; }
 
@@ -62,10 +69,14 @@ public:
 private:
     void publish(membership::PortId port, const addr::IpAddr& group);
     void publish_port(membership::PortId port);
+    void publish_receiver(membership::ReceiverId r, std::optional<addr::Family> only);
+    bool muted(membership::ReceiverId r, const addr::IpAddr& group) const;
 
     const membership::Engine& engine_;
     std::vector<table::PortTable*> tables_; // by port id
     std::unordered_map<membership::ReceiverId, table::OutletId> outlets_;
+    // Receivers with a family off: bit family_bit(f) set. Absent: both on.
+    std::unordered_map<membership::ReceiverId, uint8_t> muted_;
     std::vector<table::OutletFilter> scratch_;
     PublisherStats stats_;
 };

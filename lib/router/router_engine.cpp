@@ -464,6 +464,7 @@ void RouterEngine::start(time_point now) {
     querier_ = true;
     querier_address_ = config_.address;
     startup_left_ = config_.startup_query_count.value_or(config_.robustness);
+    sink_.on_querier_change(true);
     send_general_query(now);
 }
 
@@ -497,7 +498,8 @@ void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAd
     // Present Interval passes without one. With config.querier false we never query and
     // simply follow whoever does.
     if (!config_.querier || source < config_.address) {
-        if (querier_) {
+        const bool lost = querier_;
+        if (lost) {
             querier_ = false;
             ++counters_.querier_lost;
             startup_left_ = 0;
@@ -513,6 +515,8 @@ void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAd
                 adopted_query_interval_ = query.qqi;
         }
         other_querier_until_ = now + other_querier_interval();
+        if (lost)
+            sink_.on_querier_change(false);
     }
     // §6.6.1: a received group(-and-source)-specific query with S clear lowers our timers.
     if (query.group.is_unspecified() || query.suppress_router_processing)
@@ -630,6 +634,7 @@ void RouterEngine::on_timer(time_point now) {
             adopted_robustness_ = 0;
             adopted_query_interval_ = duration{0};
             ++counters_.querier_won;
+            sink_.on_querier_change(true);
             send_general_query(t);
         } else if (querier_ && next_general_query_ <= t) {
             send_general_query(t);

@@ -148,6 +148,11 @@ public:
     /// group record does not exist). Called inside the engine call that changed it.
     virtual void on_forwarding_change(const IpAddr& group, const FilterState& old_state,
                                       const FilterState& new_state) = 0;
+    /// Whether this engine is the link's querier changed (§6.6.2): true when start() makes
+    /// it querier and when Other Querier Present expires, false when a lower address
+    /// queries. Called inside that engine call, after querier() shows the new state. A proxy
+    /// forwards onto the link only while querier (RFC 4605 §4.2). Default: ignored.
+    virtual void on_querier_change(bool querier) { (void)querier; }
 };
 
 /// One source record (§6.2.2). A source whose timer is zero (EXCLUDE mode's blocked list)

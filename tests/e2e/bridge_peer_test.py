@@ -34,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import teardown, run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
+from e2e_common import remove_topology, run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -200,7 +200,7 @@ BR_UP = 0.0  # when br0 came up (wall clock)
 
 
 def cleanup():
-    teardown(PROCS, (NS_BR, NS_MC, NS_TX), (PREFIX,))
+    remove_topology(PROCS, (NS_BR, NS_MC, NS_TX), (PREFIX,))
 
 
 # --- the bridge's view ----------------------------------------------------------------

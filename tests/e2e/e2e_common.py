@@ -55,9 +55,20 @@ def mcfwdctl(root, prefix, *args):
     return r.returncode, r.stdout, r.stderr
 
 
-def teardown(procs, namespaces, prefixes):
-    """Kills what the test started, deletes its namespaces and the EAL runtime
-    directories it leaves behind (every file prefix in PREFIXES)."""
+def wait_until(cond, timeout, step=0.05):
+    """Seconds until cond() held, polling every step; None when it did not within timeout."""
+    import time
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if cond():
+            return time.monotonic() - t0
+        time.sleep(step)
+    return None
+
+
+def remove_topology(procs, namespaces, eal_prefixes):
+    """A test's cleanup: kills the processes it started that still run, deletes its network
+    namespaces and the EAL runtime directories (the EAL leaves them behind)."""
     import shutil
     for p in procs:
         if p.poll() is None:
@@ -65,7 +76,7 @@ def teardown(procs, namespaces, prefixes):
             p.wait()
     for ns in namespaces:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    for prefix in prefixes:
+    for prefix in eal_prefixes:
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
 
 

@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import teardown, run_topology, canon, check, mcfwdctl, run_in, skip  # noqa: E402
+from e2e_common import remove_topology, run_topology, wait_until, canon, check, mcfwdctl, run_in, skip  # noqa: E402
 
 if os.geteuid() != 0:
     skip("needs root (network namespaces, a bridge, a tap, AF_PACKET)")
@@ -126,7 +126,7 @@ PROCS = []
 
 
 def cleanup():
-    teardown(PROCS, (NS_Q, NS_MC), (PREFIX,))
+    remove_topology(PROCS, (NS_Q, NS_MC), (PREFIX,))
 
 
 def mdb(port):
@@ -151,22 +151,12 @@ def want(port):
             for g, (m, s) in JOINS[port][1].items()}
 
 
-def wait_for(cond, timeout):
-    """Seconds until cond() holds, or None."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(0.05)
-    return None
-
-
 def start(mcfwd, cfg, d, name):
     log = open(d + "/" + name, "w")
     mc = subprocess.Popen(["ip", "netns", "exec", NS_MC, mcfwd, "--config", cfg,
                            "--duration", "300"], stdout=log, stderr=subprocess.STDOUT)
     PROCS.append(mc)
-    ok = wait_for(lambda: mc.poll() is not None or "mcfwd: running" in open(d + "/" + name).read(),
+    ok = wait_until(lambda: mc.poll() is not None or "mcfwd: running" in open(d + "/" + name).read(),
                   20)
     return mc if ok is not None and mc.poll() is None else None
 
@@ -226,7 +216,7 @@ def run(mcfwd, root, d):
     # The tap exists now: no kernel MLD of its own, and into the bridge.
     sh("sysctl", "-qw", "net.ipv6.conf.mt0.disable_ipv6=1", ns=NS_MC)
     sh("ip", "link", "set", "mt0", "master", "br0", ns=NS_MC)
-    took = wait_for(lambda: mdb("vm") == want("af"), 5)
+    took = wait_until(lambda: mdb("vm") == want("af"), 5)
     check(took is not None, "the bridge learns the af port's groups at start: %s" % mdb("vm"))
 
     # 1. Flaps: mcfwd's own end, the far end, the tap.
@@ -234,7 +224,7 @@ def run(mcfwd, root, d):
         gone = flap(dev)
         check(gone[port] == {}, "%s down: the bridge forgot port %s's groups (%s)"
               % (dev, BRIDGE_PORT[port], gone[port]))
-        took = wait_for(lambda: mdb(BRIDGE_PORT[port]) == want(port), 2.0)
+        took = wait_until(lambda: mdb(BRIDGE_PORT[port]) == want(port), 2.0)
         check(took is not None, "after %s flaps, the mdb of %s equals mcfwd's state in %s"
               % (dev, BRIDGE_PORT[port], "%.2f s" % took if took is not None else
                  "more than 2 s: %s" % mdb(BRIDGE_PORT[port])))
@@ -253,7 +243,7 @@ def run(mcfwd, root, d):
     sh("/usr/bin/python3", "-c", SENDER, json.dumps(plan), ns=NS_Q)
     expect = {"ra": 3 * PACKETS, "rt": 3 * PACKETS}  # any-source group: both; SSM: one
     got = {}
-    wait_for(lambda: got.update({k: v - before.get(k, 0) for k, v in delivered().items()})
+    wait_until(lambda: got.update({k: v - before.get(k, 0) for k, v in delivered().items()})
              or got == expect, 5)
     check(got == expect, "each receiver got exactly its filter's packets: %s, want %s"
           % (got, expect))
@@ -266,7 +256,7 @@ def run(mcfwd, root, d):
         time.sleep(0.1)
         sh("ip", "link", "set", "m0", "up", ns=NS_MC)
         time.sleep(0.1)
-    took = wait_for(lambda: mdb("vm") == want("af"), 2.0)
+    took = wait_until(lambda: mdb("vm") == want("af"), 2.0)
     check(took is not None, "after 20 flaps the mdb of vm equals mcfwd's state (%s)" %
           ("%.2f s" % took if took is not None else mdb("vm")))
     fds1, threads1 = proc_counts(pid)
@@ -278,7 +268,7 @@ def run(mcfwd, root, d):
     mc.kill()
     mc.wait()
     flap("vm", 0.2)
-    check(wait_for(lambda: mdb("vm") == {}, 2) is not None, "with mcfwd killed the entries stay gone")
+    check(wait_until(lambda: mdb("vm") == {}, 2) is not None, "with mcfwd killed the entries stay gone")
     # Every frame of the next instance's af port is captured (for 5 below).
     cap = subprocess.Popen(["ip", "netns", "exec", NS_MC, "tcpdump", "-i", "vm", "-n", "-U",
                             "-w", d + "/vm.pcap"],
@@ -289,7 +279,7 @@ def run(mcfwd, root, d):
     if not check(mc is not None, "mcfwd restarts on the same file prefix after SIGKILL"):
         print(open(d + "/mcfwd2.out").read())
         return
-    took = wait_for(lambda: mdb("vm") == want("af"), 2.0)
+    took = wait_until(lambda: mdb("vm") == want("af"), 2.0)
     check(took is not None, "after the restart the mdb of vm equals mcfwd's state (%s)" %
           ("%.2f s" % took if took is not None else mdb("vm")))
 
@@ -298,12 +288,12 @@ def run(mcfwd, root, d):
     #    the wire saw from mcfwd's af port equals what it counted sent plus the
     #    retries' extra copies, and there was a retry.
     flap("m0")
-    wait_for(lambda: mdb("vm") == want("af"), 2.0)
+    wait_until(lambda: mdb("vm") == want("af"), 2.0)
     time.sleep(1.5)  # the retransmissions
     mc.terminate()
     rc = mc.wait(timeout=30)
     check(rc == 0, "SIGTERM: exit %d" % rc)
-    took = wait_for(lambda: mdb("vm") == {}, 3)
+    took = wait_until(lambda: mdb("vm") == {}, 3)
     check(took is not None, "after SIGTERM the bridge dropped the af port's groups (%s)" % mdb("vm"))
     time.sleep(0.5)
     cap.terminate()

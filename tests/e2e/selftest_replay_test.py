@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import teardown, FAILURES, run_topology, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
+from e2e_common import remove_topology, FAILURES, run_topology, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
 
 
 if os.geteuid() != 0:
@@ -141,7 +141,7 @@ PROCS = []
 
 
 def cleanup():
-    teardown(PROCS, NS.values(), PREFIXES)
+    remove_topology(PROCS, NS.values(), PREFIXES)
 
 
 # The sender in the host namespace: "IFACE HEX" per line, one frame on AF_PACKET each.

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace mcfwd::control {
 namespace {
 
@@ -59,6 +61,18 @@ struct ProxyRig {
             cp.on_control_frame(port, f);
     }
     wire::Frame router_query(const char* from) { return testing::router_query(from); }
+    // Gives downstream port id its outlet (id too), as the application does.
+    void bind_outlet(PortId id) {
+        cp.publisher().bind_receiver(*cp.downstream_receiver(id), table::OutletId(id));
+    }
+    // The outlets the upstream table sends (source, group) to.
+    std::set<table::OutletId> delivered(const IpAddr& source, const IpAddr& group = G) const {
+        std::set<table::OutletId> out;
+        if (const table::GroupEntry* e = table.lookup(group))
+            for (uint64_t mask = e->accept(source); mask != 0; mask &= mask - 1)
+                out.insert(table::OutletId(__builtin_ctzll(mask))); // bit = outlet id
+        return out;
+    }
     FilterState upstream_filter(const IpAddr& group = G) const {
         return cp.engine().port_filter(up, group);
     }
@@ -206,6 +220,67 @@ TEST(Proxy, RouterQueryOnDownstreamPortIsQuerierElectionInput) {
     rig.cp.on_control_frame(2, rig.router_query("198.51.100.9"));
     EXPECT_TRUE(rig.cp.router(2, addr::Family::v4)->querier().querier);
     EXPECT_TRUE(rig.take(up).empty());
+}
+
+// RFC 4605 §4.2: the proxy forwards onto a downstream link only where it is the
+// querier; §4.1: its subscription database still merges every downstream link.
+TEST(Proxy, ForwardsOntoADownstreamLinkOnlyWhileItIsTheQuerier) {
+    using addr::Family;
+    using Outlets = std::set<table::OutletId>;
+    ProxyRig rig;
+    rig.bind_outlet(1);
+    rig.bind_outlet(2);
+    rig.host_report(1, RecordType::allow_new_sources, {S1});
+    rig.host_report(2, RecordType::allow_new_sources, {S1});
+    EXPECT_TRUE(rig.cp.forwarding(1, Family::v4));
+    EXPECT_EQ(rig.cp.forwarding_changes(1, Family::v4), 1u); // the win at start
+    EXPECT_EQ(rig.delivered(S1), (Outlets{1, 2}));
+
+    const time_point lost_at = rig.clock.now();
+    rig.cp.on_control_frame(1, rig.router_query("198.51.100.0")); // lower than ours (.1)
+    EXPECT_FALSE(rig.cp.forwarding(1, Family::v4));
+    EXPECT_EQ(rig.cp.forwarding_changes(1, Family::v4), 2u);
+    EXPECT_EQ(rig.delivered(S1), Outlets{2});
+    EXPECT_TRUE(rig.cp.forwarding(1, Family::v6)); // MLD's election is its own
+    EXPECT_TRUE(rig.cp.forwarding(2, Family::v4));
+    // The merge upstream is unchanged, and port 1's listeners still count there.
+    EXPECT_EQ(rig.upstream_filter(), include({S1}));
+    rig.host_report(1, RecordType::allow_new_sources, {S2});
+    EXPECT_EQ(rig.upstream_filter(), include({S1, S2}));
+    EXPECT_EQ(rig.delivered(S2), Outlets{});
+
+    // §8.5 Other Querier Present Interval (2 x 125 s + 10 s / 2) without a query:
+    // querier again, and port 1's groups are back in the table (GMI 260 s: S1 and S2
+    // still have running timers).
+    rig.run_until(lost_at + std::chrono::seconds(254));
+    EXPECT_FALSE(rig.cp.forwarding(1, Family::v4));
+    rig.run_until(lost_at + std::chrono::seconds(255));
+    EXPECT_TRUE(rig.cp.router(1, Family::v4)->querier().querier);
+    EXPECT_TRUE(rig.cp.forwarding(1, Family::v4));
+    EXPECT_EQ(rig.cp.forwarding_changes(1, Family::v4), 3u);
+    EXPECT_EQ(rig.delivered(S1), (Outlets{1, 2}));
+    EXPECT_EQ(rig.delivered(S2), Outlets{1});
+
+    // A link down stops the router, and its forwarding; up starts a querier again.
+    rig.cp.set_link(1, false);
+    EXPECT_FALSE(rig.cp.forwarding(1, Family::v4));
+    EXPECT_FALSE(rig.cp.forwarding(1, Family::v6));
+    rig.cp.set_link(1, true);
+    EXPECT_TRUE(rig.cp.forwarding(1, Family::v4));
+    EXPECT_EQ(rig.cp.forwarding_changes(1, Family::v4), 5u);
+}
+
+TEST(Proxy, ADownstreamRouterThatNeverQueriesNeverForwards) {
+    ProxyRig rig;
+    PortSetup s = rig.downstream_setup(3);
+    s.igmp_router.querier = false;
+    ASSERT_EQ(rig.cp.add_port(std::move(s)), errc::ok);
+    rig.bind_outlet(3);
+    rig.host_report(3, RecordType::allow_new_sources, {S1});
+    EXPECT_EQ(rig.upstream_filter(), include({S1})); // merged all the same (§4.1)
+    EXPECT_FALSE(rig.cp.forwarding(3, addr::Family::v4));
+    EXPECT_EQ(rig.cp.forwarding_changes(3, addr::Family::v4), 0u);
+    EXPECT_EQ(rig.delivered(S1), std::set<table::OutletId>{});
 }
 
 TEST(Proxy, ReportsOnTheUpstreamPortAreStillIgnored) {

@@ -156,6 +156,8 @@ TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
     EXPECT_EQ(str(qs->items()[1], "address"), "fe80::1:1");
     EXPECT_EQ(num(igmp, "querier"), 1u);
     EXPECT_EQ(str(igmp, "querier_address"), "198.51.100.1");
+    EXPECT_EQ(num(igmp, "forwarding"), 1u);         // RFC 4605 §4.2: the querier forwards
+    EXPECT_EQ(num(igmp, "forwarding_changes"), 1u); // off until the start's win
     EXPECT_EQ(igmp.find("other_querier_ms"), nullptr);
     // §8.6: the next startup query is [Query Interval] / 4 away.
     EXPECT_EQ(num(igmp, "general_query_ms"), 31250u);
@@ -175,6 +177,9 @@ TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
     EXPECT_EQ(num(lost, "other_querier_ms"), 255000u - 5000u);
     EXPECT_EQ(lost.find("general_query_ms"), nullptr);
     EXPECT_EQ(num(*lost.find("counters"), "querier_lost"), 1u);
+    EXPECT_EQ(num(lost, "forwarding"), 0u);
+    EXPECT_EQ(num(lost, "forwarding_changes"), 2u);
+    EXPECT_EQ(num(v.find("queriers")->items()[1], "forwarding"), 1u); // MLD's election is its own
     EXPECT_EQ(num(*lost.find("counters"), "queries_received"), 1u);
 }
 

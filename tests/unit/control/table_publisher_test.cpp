@@ -47,7 +47,8 @@ struct Fixture {
         std::set<table::OutletId> out;
         for (int i = 0; i < 4; ++i) {
             auto f = c.engine().get_filter(r[i], port, g);
-            if (f && f->accepts(s) && c.engine().port(port)->up)
+            if (f && f->accepts(s) && c.engine().port(port)->up &&
+                pub.family_forwarding(r[i], g.family()))
                 out.insert(table::OutletId(10 + i));
         }
         return out;
@@ -100,6 +101,29 @@ TEST(TablePublisher, UnboundReceiversAreCountedNotDelivered) {
     EXPECT_EQ(f.delivered(0, g, s), (std::set<table::OutletId>{63}));
 }
 
+// A receiver's family switched off (a proxy's downstream port that lost that family's
+// querier election, RFC 4605 §4.2) leaves its outlet out of that family's entries only;
+// its memberships, and so the merged state, stay.
+TEST(TablePublisher, FamilyOffLeavesTheOutletOutOfThatFamilysEntries) {
+    Fixture f;
+    auto g4 = ip("239.1.1.1"), s4 = ip("10.0.0.1"), g6 = ip("ff3e::1"), s6 = ip("2001:db8::1");
+    for (const IpAddr& g : {g4, g6}) {
+        ASSERT_EQ(f.c.engine().join(f.r[0], 0, g), errc::ok);
+        ASSERT_EQ(f.c.engine().join(f.r[1], 0, g), errc::ok);
+    }
+    f.pub.set_family_forwarding(f.r[0], addr::Family::v4, false);
+    EXPECT_FALSE(f.pub.family_forwarding(f.r[0], addr::Family::v4));
+    EXPECT_EQ(f.delivered(0, g4, s4), (std::set<table::OutletId>{11}));
+    EXPECT_EQ(f.delivered(0, g6, s6), (std::set<table::OutletId>{10, 11}));
+    EXPECT_EQ(f.c.engine().port_group(0, g4)->receivers, 2u); // membership unchanged
+    // Alone on a group, the receiver's entry goes; a join while off publishes nothing.
+    ASSERT_EQ(f.c.engine().join(f.r[0], 0, ip("239.2.2.2")), errc::ok);
+    EXPECT_EQ(f.t0.lookup(ip("239.2.2.2")), nullptr);
+    f.pub.set_family_forwarding(f.r[0], addr::Family::v4, true);
+    EXPECT_EQ(f.delivered(0, g4, s4), (std::set<table::OutletId>{10, 11}));
+    EXPECT_EQ(f.delivered(0, ip("239.2.2.2"), s4), (std::set<table::OutletId>{10}));
+}
+
 TEST(TablePublisherRandom, TableMatchesReceiverFiltersAfterEveryCall) {
     Fixture f;
     std::mt19937 rng(5);
@@ -113,7 +137,7 @@ TEST(TablePublisherRandom, TableMatchesReceiverFiltersAfterEveryCall) {
         const IpAddr& g = groups[rng() % groups.size()];
         const auto& pool = g.is_v4() ? v4 : v6;
         const IpAddr& s = pool[rng() % pool.size()];
-        switch (rng() % 8) {
+        switch (rng() % 9) {
         case 0:
             e.join(r, p, g);
             break;
@@ -135,6 +159,9 @@ TEST(TablePublisherRandom, TableMatchesReceiverFiltersAfterEveryCall) {
         case 6:
             e.set_filter(r, p, g, rng() % 2 ? FilterMode::include : FilterMode::exclude,
                          {pool[rng() % 3], pool[rng() % 3]});
+            break;
+        case 7: // a proxy's querier election won or lost (RFC 4605 §4.2)
+            f.pub.set_family_forwarding(r, g.family(), rng() % 2 != 0);
             break;
         default:
             e.set_port_up(p, rng() % 4 != 0);

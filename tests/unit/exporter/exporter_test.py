@@ -161,7 +161,12 @@ def main():
     check(value(fams, "mcfwd_router_reports_total", port=q["port"], protocol=q["protocol"])
           == q["counters"]["reports"]
           and value(fams, "mcfwd_router_querier", port=q["port"], protocol=q["protocol"])
-          == q["querier"], "router counters and state per port and family (%s)" % sorted(r))
+          == q["querier"]
+          and value(fams, "mcfwd_router_forwarding", port=q["port"], protocol=q["protocol"])
+          == q["forwarding"]
+          and value(fams, "mcfwd_router_forwarding_changes_total", port=q["port"],
+                    protocol=q["protocol"]) == q["forwarding_changes"],
+          "router counters and state per port and family (%s)" % sorted(r))
     check(value(fams, "mcfwd_engine_calls_total", result="ok") == stats["engine"]["calls_ok"]
           and value(fams, "mcfwd_tables_published_total") == stats["tables"]["published"],
           "engine and table counters")

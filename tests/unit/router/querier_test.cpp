@@ -46,6 +46,27 @@ TEST_P(Querier, LowerAddressTakesOverUntilOtherQuerierPresentExpires) {
     EXPECT_EQ(h.sink.due_times.back(), at(580s)); // then every [Query Interval]
 }
 
+// The sink hears each change of the election's outcome once, after querier() shows it:
+// what a proxy needs to forward onto the link only while querier (RFC 4605 §4.2).
+TEST_P(Querier, ElectionOutcomeChangesAreReportedOnce) {
+    RouterHarness l(*GetParam(), default_config(*GetParam()));
+    EXPECT_TRUE(l.sink.querier_changes.empty()); // not querier before start
+    l.engine.start(at(0s));
+    EXPECT_EQ(l.sink.querier_changes, std::vector<bool>{true});
+    l.sink.clear();
+    l.query_from(GetParam()->higher, l.general_query()); // loses nothing
+    EXPECT_TRUE(l.sink.querier_changes.empty());
+    l.query_from(GetParam()->lower, l.general_query());
+    l.query_from(GetParam()->lower, l.general_query()); // still non-querier: no second event
+    EXPECT_EQ(l.sink.querier_changes, std::vector<bool>{false});
+    EXPECT_FALSE(l.engine.querier().querier);
+    l.sink.clear();
+    l.run_until(at(254s));
+    EXPECT_TRUE(l.sink.querier_changes.empty());
+    l.run_until(at(255s)); // Other Querier Present Interval after the last query
+    EXPECT_EQ(l.sink.querier_changes, std::vector<bool>{true});
+}
+
 TEST_P(Querier, QuerierHeardBeforeStartKeepsUsQuiet) {
     RouterHarness l(*GetParam(), default_config(*GetParam()));
     l.query_from(GetParam()->lower, l.general_query());
@@ -103,6 +124,7 @@ TEST_P(Querier, ConfiguredNonQuerierNeverQueries) {
     EXPECT_EQ(l.engine.querier().querier_address, ip(GetParam()->higher));
     l.run_until(at(2000s));
     EXPECT_TRUE(l.sink.sent.empty());
+    EXPECT_TRUE(l.sink.querier_changes.empty()); // never querier, so never a change
 }
 
 TEST_P(Querier, PendingSpecificQueriesFinishAfterLosingTheElection) {

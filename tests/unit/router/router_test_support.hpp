@@ -96,6 +96,7 @@ public:
         fwd.push_back("FWD " + std::string(group == ip(n_.group) ? "G" : group.to_string()) + " " +
                       state_text(old_state) + " -> " + state_text(new_state));
     }
+    void on_querier_change(bool querier) override { querier_changes.push_back(querier); }
     std::string state_text(const FilterState& f) const {
         return std::string(filter::mode_name(f.mode)) + "{" +
                letters_of(n_, f.sources.as_vector()) + "}";
@@ -114,6 +115,7 @@ public:
         sent.clear();
         changes.clear();
         fwd.clear();
+        querier_changes.clear();
     }
 
     struct Change {
@@ -125,6 +127,7 @@ public:
     std::vector<std::string> sent;
     std::vector<Change> changes;
     std::vector<std::string> fwd;
+    std::vector<bool> querier_changes; // on_querier_change, in order
 
 private:
     const Names& n_;
