@@ -42,8 +42,8 @@ using filter::SourceSet;
 
 constexpr duration query_interval = 125s;
 constexpr duration max_response = 10s;
-constexpr uint32_t groups_per_host = 1000;  // downstream hosts, each with its own groups
-constexpr size_t records_per_frame = 146;   // 1,468 bytes of records, 8 or 12 bytes each
+constexpr uint32_t groups_per_host = 1000; // downstream hosts, each with its own groups
+constexpr size_t records_per_frame = 146;  // 1,468 bytes of records, 8 or 12 bytes each
 
 IpAddr group(uint32_t i) {
     return IpAddr::v4(0xef000001u + i); // 239.0.0.1 + i
@@ -116,8 +116,8 @@ struct DownstreamSink final : router::RouterSink {
 
 struct Proxy {
     explicit Proxy(uint32_t n)
-        : host(Family::v4, host_config(), host_random, up),
-          down(n), router(Family::v4, router_config(n), down) {
+        : host(Family::v4, host_config(), host_random, up), down(n),
+          router(Family::v4, router_config(n), down) {
         const time_point t0{};
         for (uint32_t i = 0; i < n; ++i)
             host.on_state_change(t0, group(i), FilterState::none(),

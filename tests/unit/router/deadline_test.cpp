@@ -42,8 +42,8 @@ TEST_P(DeadlineIndexed, NextDeadlineIsTheEarliestTimerOfAnyGroup) {
                 sources.insert(letter(n, ch));
         const uint64_t what = rng.below(100);
         if (what < 50) {
-            h.engine.on_report(h.now(), {n.family, {{types[rng.below(6)], group,
-                                                      sources.as_vector()}}});
+            h.engine.on_report(h.now(),
+                               {n.family, {{types[rng.below(6)], group, sources.as_vector()}}});
         } else if (what < 56) {
             const uint8_t version = n.family == Family::v4 ? uint8_t(1 + rng.below(2)) : 1;
             h.engine.on_legacy_report(h.now(), {n.family, version, group});
