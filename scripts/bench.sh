@@ -9,6 +9,8 @@
 #                                  groups, --no-huge and hugepages (see scale();
 #                                  REPS=3 takes ~35 min; PERF=1 profiles)
 #   scripts/bench.sh plot          docs/benchmarks.png from the last JSON results
+#   scripts/bench.sh timers        issue 14: bench_control_timers before and after the
+#                                  engines' timer index, alternately (see timers())
 # Extra Google Benchmark flags can be given in BENCH_ARGS, e.g.
 #   BENCH_ARGS=--benchmark_filter=JoinLeave scripts/bench.sh membership
 # The machine is shared and noisy: each benchmark is repeated (REPS, default 5 for
@@ -373,6 +375,33 @@ plot() {
   $py scripts/plot_bench.py "$work/json" docs/benchmarks.png
 }
 
+# Issue 14: the control lcore's timers (bench_control_timers) before and after the
+# engines' DeadlineIndex, alternately in one run. "Before" is the benchmark's own
+# commit (BEFORE, default 659e005: the benchmark, the engines still scanning),
+# exported with git archive and built in its own release directory under $work.
+timers() {
+  local before=${BEFORE:-659e005} src="$work/timers-before"
+  if [ ! -x "$src/build/tests/bench/bench_control_timers" ]; then
+    rm -rf "$src" && mkdir -p "$src"
+    git archive "$before" | tar -x -C "$src"
+    (cd "$src" && meson setup build -Dbuildtype=release -Dwerror=false >/dev/null &&
+      ninja -C build -j2 tests/bench/bench_control_timers >/dev/null)
+  fi
+  ninja -C "$bdir" -j2 tests/bench/bench_control_timers >/dev/null
+  header "control_timers, before ($before) and after ($(git rev-parse --short HEAD))"
+  local i
+  for i in $(seq "${REPS:-3}"); do
+    for which in before after; do
+      local bin=$bdir/tests/bench/bench_control_timers
+      [ "$which" = before ] && bin=$src/build/tests/bench/bench_control_timers
+      echo "-- $which, run $i"
+      # shellcheck disable=SC2086
+      "${prio[@]}" "$bin" --benchmark_out="$work/json/control_timers_${which}_$i.json" \
+        --benchmark_out_format=json ${BENCH_ARGS:-} | grep '^BM_' || true
+    done
+  done
+}
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   ninja -C "$bdir" -j2 >/dev/null
@@ -384,6 +413,7 @@ for n in "${names[@]}"; do
     scale) scale; continue ;;
     egress) egress; continue ;;
     plot) plot; continue ;;
+    timers) timers; continue ;;
   esac
   ninja -C "$bdir" -j2 "tests/bench/bench_$n" >/dev/null
   bin=$bdir/tests/bench/bench_$n

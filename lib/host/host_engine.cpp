@@ -187,9 +187,20 @@ void HostEngine::legacy_start_timer(time_point now, GroupState& g, duration max_
 
 // ---- events -------------------------------------------------------------------------------
 
-void HostEngine::erase_if_idle(std::map<IpAddr, GroupState>::iterator it) {
-    if (it->second.idle())
-        groups_.erase(it);
+void HostEngine::reindex(const IpAddr& group, GroupState& g) {
+    const time_point due = g.deadline();
+    timers_.reschedule(group, g.indexed, due);
+    g.indexed = due;
+}
+
+HostEngine::GroupMap::iterator HostEngine::settle(GroupMap::iterator it) {
+    GroupState& g = it->second;
+    if (!g.idle()) {
+        reindex(it->first, g);
+        return std::next(it);
+    }
+    timers_.reschedule(it->first, g.indexed, time_never);
+    return groups_.erase(it);
 }
 
 void HostEngine::on_state_change(time_point now, const IpAddr& group,
@@ -208,7 +219,7 @@ void HostEngine::on_state_change(time_point now, const IpAddr& group,
     const FilterState previous = g.filter;
     if (!address_ready_ || !g.reportable) {
         g.filter = new_state;
-        erase_if_idle(it);
+        settle(it);
         return;
     }
     if (legacy_mode()) {
@@ -226,7 +237,7 @@ void HostEngine::on_state_change(time_point now, const IpAddr& group,
             g.unsolicited_left = 0;
             g.last_reporter = false;
         }
-        erase_if_idle(it);
+        settle(it);
         return;
     }
     if (previous == new_state)
@@ -236,7 +247,7 @@ void HostEngine::on_state_change(time_point now, const IpAddr& group,
     emit_state_change(group, g, records);
     schedule_retransmission(now, g);
     send_report(std::move(records));
-    erase_if_idle(it);
+    settle(it);
 }
 
 // RFC 3376 §7.2.1 / RFC 3810 §8.2.1: the mode is the lowest version of a querier heard within
@@ -263,8 +274,10 @@ void HostEngine::update_compat(time_point now) {
 
 void HostEngine::cancel_pending() {
     interface_timer_ = time_never;
+    timers_.clear(); // every group's timers stop
     for (auto it = groups_.begin(); it != groups_.end();) {
         GroupState& g = it->second;
+        g.indexed = time_never;
         g.mode_retransmissions = 0;
         g.source_retransmissions.clear();
         g.retransmit_at = time_never;
@@ -320,14 +333,16 @@ void HostEngine::on_query(time_point now, const wire::Query& q) {
         // RFC 2236 §3 / RFC 2710 §4: per-group delayed reports. A version-3 query heard in a
         // legacy mode is answered the same way; its source list is ignored.
         for (auto& [group, g] : groups_) {
-            if ((general || group == q.group) && g.reportable && g.filter.is_member())
+            if ((general || group == q.group) && g.reportable && g.filter.is_member()) {
                 legacy_start_timer(now, g, q.max_response);
+                reindex(group, g);
+            }
         }
         return;
     }
 
     // RFC 3376 §5.2 / RFC 3810 §6.2: respond only if there is state to report.
-    GroupState* g = nullptr;
+    GroupMap::iterator g_it = groups_.end();
     if (general) {
         const bool any = std::any_of(groups_.begin(), groups_.end(), [](const auto& kv) {
             return kv.second.reportable && kv.second.filter.is_member();
@@ -338,7 +353,7 @@ void HostEngine::on_query(time_point now, const wire::Query& q) {
         auto it = groups_.find(q.group);
         if (it == groups_.end() || !it->second.reportable || !it->second.filter.is_member())
             return;
-        g = &it->second;
+        g_it = it;
     }
     const time_point at = now + random_closed(q.max_response);
     // Rule 1: a pending general response due no later than the selected delay covers it
@@ -350,20 +365,22 @@ void HostEngine::on_query(time_point now, const wire::Query& q) {
         interface_timer_ = at;
         return;
     }
-    if (g->group_timer == time_never) {
+    GroupState& g = g_it->second;
+    if (g.group_timer == time_never) {
         // Rule 3: no pending response for the group; record the queried sources.
-        g->group_timer = at;
-        g->query_sources = SourceSet::from_unsorted(q.sources);
-        return;
-    }
-    g->group_timer = std::min(g->group_timer, at);
-    if (q.sources.empty() || g->query_sources.empty()) {
-        // Rule 4: a group-specific query, or one pending: answer for the whole group.
-        g->query_sources.clear();
+        g.group_timer = at;
+        g.query_sources = SourceSet::from_unsorted(q.sources);
     } else {
-        // Rule 5: both source-specific: augment the recorded list.
-        g->query_sources = set_union(g->query_sources, SourceSet::from_unsorted(q.sources));
+        g.group_timer = std::min(g.group_timer, at);
+        if (q.sources.empty() || g.query_sources.empty()) {
+            // Rule 4: a group-specific query, or one pending: answer for the whole group.
+            g.query_sources.clear();
+        } else {
+            // Rule 5: both source-specific: augment the recorded list.
+            g.query_sources = set_union(g.query_sources, SourceSet::from_unsorted(q.sources));
+        }
     }
+    reindex(g_it->first, g);
 }
 
 void HostEngine::on_legacy_report(time_point /*now*/, const wire::LegacyReport& r) {
@@ -378,6 +395,7 @@ void HostEngine::on_legacy_report(time_point /*now*/, const wire::LegacyReport& 
         g.legacy_timer = time_never;
         g.unsolicited_left = 0;
         g.last_reporter = false;
+        reindex(it->first, g);
     }
 }
 
@@ -393,9 +411,13 @@ void HostEngine::on_timer(time_point now) {
                 records.push_back(current_state_record(group, g.filter));
         }
     }
-    for (auto it = groups_.begin(); it != groups_.end();) {
+    // Only the groups with a timer due, in address order as a scan of groups_ would visit
+    // them: the records' order and the random draws are the same as the scan's.
+    for (const IpAddr& due : timers_.take_due(now)) {
+        const auto it = groups_.find(due);
         const IpAddr& group = it->first;
         GroupState& g = it->second;
+        g.indexed = time_never; // take_due dropped it
         if (g.group_timer <= now) {
             g.group_timer = time_never;
             // Response rules 2 and 3: only if the interface has reception state.
@@ -431,19 +453,13 @@ void HostEngine::on_timer(time_point now) {
                     g.legacy_timer = now + random_open(unsolicited_interval());
             }
         }
-        if (g.idle())
-            it = groups_.erase(it);
-        else
-            ++it;
+        settle(it);
     }
     send_report(std::move(records));
 }
 
 time_point HostEngine::next_deadline() const {
-    time_point t = std::min({v1_querier_until_, v2_querier_until_, interface_timer_});
-    for (const auto& [group, g] : groups_)
-        t = std::min({t, g.group_timer, g.retransmit_at, g.legacy_timer});
-    return t;
+    return std::min({v1_querier_until_, v2_querier_until_, interface_timer_, timers_.earliest()});
 }
 
 // RFC 3810 §5.2.13: reports come from a link-local source address; until the port has one
@@ -465,13 +481,14 @@ void HostEngine::announce_all(time_point now) {
             continue;
         if (legacy_mode()) {
             legacy_join(now, group, g);
-            continue;
+        } else {
+            const FilterState current = g.filter;
+            g.filter = FilterState::none();
+            merge_state_change(g, current);
+            emit_state_change(group, g, records);
+            schedule_retransmission(now, g);
         }
-        const FilterState current = g.filter;
-        g.filter = FilterState::none();
-        merge_state_change(g, current);
-        emit_state_change(group, g, records);
-        schedule_retransmission(now, g);
+        reindex(group, g);
     }
     send_report(std::move(records));
 }
@@ -526,6 +543,7 @@ void HostEngine::leave_all(time_point now, Spacing spacing) {
     }
     if (!spaced) {
         groups_.clear();
+        timers_.clear();
     } else {
         // What is left is only the leaves still to send.
         for (auto it = groups_.begin(); it != groups_.end();) {
@@ -535,7 +553,7 @@ void HostEngine::leave_all(time_point now, Spacing spacing) {
             g.last_reporter = false;
             if (g.leaves_left == 0)
                 g.legacy_timer = time_never;
-            it = g.idle() ? groups_.erase(it) : std::next(it);
+            it = settle(it);
         }
     }
     interface_timer_ = time_never;

@@ -47,8 +47,10 @@
 #include "base/clock.hpp"
 #include "base/random.hpp"
 #include "filter/filter_state.hpp"
+#include "timer/deadline_index.hpp"
 #include "wire/messages.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -162,7 +164,10 @@ public:
     /// retransmissions. All IGMPv3 / MLDv2 records due go out in one Report.
     void on_timer(time_point now);
 
-    /// The earliest time on_timer() has work, or time_never. O(number of groups).
+    /// The earliest time on_timer() has work, or time_never. O(1): the groups' timers are
+    /// kept in a timer::DeadlineIndex, so the control loop's every turn does not visit
+    /// every group (issue 14). on_timer() visits only the groups with a timer due, except
+    /// that the interface timer (a general query's answer) reports every group.
     time_point next_deadline() const;
 
     /// MLD: whether the port has a usable link-local address, the source of every report
@@ -215,9 +220,16 @@ private:
         uint8_t unsolicited_left = 0;
         bool last_reporter = false;
         uint8_t leaves_left = 0; // spaced leave_all: Leave / Done messages still to send
+        // What timers_ holds for the group: deadline() when it was last reindexed.
+        time_point indexed = time_never;
 
         bool idle() const noexcept;
+        // The earliest of the group's timers.
+        time_point deadline() const noexcept {
+            return std::min({group_timer, retransmit_at, legacy_timer});
+        }
     };
+    using GroupMap = std::map<IpAddr, GroupState>;
 
     bool is_reportable(const IpAddr& group) const noexcept;
     bool legacy_mode() const noexcept { return compat_ < newest_version(); }
@@ -240,7 +252,12 @@ private:
     void note_older_querier(time_point now, const wire::Query& query);
     void update_compat(time_point now);
     void cancel_pending();
-    void erase_if_idle(std::map<IpAddr, GroupState>::iterator it);
+    // After a change to g's timers: timers_ learns its deadline. Every function that
+    // changes a group's timers calls it (or settle) before it returns.
+    void reindex(const IpAddr& group, GroupState& g);
+    // After a change to a group: an idle record is erased (and leaves timers_), any
+    // other is reindexed. Returns the next group.
+    GroupMap::iterator settle(GroupMap::iterator it);
 
     Family family_;
     HostConfig config_;
@@ -254,7 +271,8 @@ private:
     time_point v1_querier_until_ = time_never;
     time_point v2_querier_until_ = time_never;
     time_point interface_timer_ = time_never;
-    std::map<IpAddr, GroupState> groups_;
+    GroupMap groups_;
+    timer::DeadlineIndex<IpAddr> timers_; // groups with a timer running, by deadline
 };
 
 } // namespace mcfwd::host

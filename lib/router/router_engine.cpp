@@ -138,10 +138,19 @@ void RouterEngine::erase_source(GroupState& g, std::map<IpAddr, SourceState>::it
 
 bool RouterEngine::erase_if_empty(GroupMap::iterator it) {
     GroupState& g = it->second;
-    if (g.mode != FilterMode::include || !g.sources.empty())
+    if (g.mode != FilterMode::include || !g.sources.empty()) {
+        reindex(it->first, g);
         return false;
+    }
+    timers_.reschedule(it->first, g.indexed, time_never);
     groups_.erase(it);
     return true;
+}
+
+void RouterEngine::reindex(const IpAddr& group, GroupState& g) {
+    const time_point due = group_deadline(g);
+    timers_.reschedule(group, g.indexed, due);
+    g.indexed = due;
 }
 
 FilterState RouterEngine::forwarding_of(const GroupState& g) {
@@ -215,6 +224,7 @@ void RouterEngine::on_legacy_report(time_point now, const wire::LegacyReport& re
         g.v2_host_until = now + older_host_interval();
     else
         g.v1_host_until = now + older_host_interval();
+    reindex(report.group, g);
     apply_record(now, RecordType::mode_is_exclude, report.group, {});
 }
 
@@ -529,13 +539,14 @@ void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAd
     if (query.sources.empty()) {
         if (g.mode == FilterMode::exclude && g.group_timer > lowered)
             g.group_timer = lowered;
-        return;
+    } else {
+        for (const IpAddr& s : query.sources) {
+            auto src = g.sources.find(s);
+            if (src != g.sources.end() && src->second.timer && *src->second.timer > lowered)
+                src->second.timer = lowered;
+        }
     }
-    for (const IpAddr& s : query.sources) {
-        auto src = g.sources.find(s);
-        if (src != g.sources.end() && src->second.timer && *src->second.timer > lowered)
-            src->second.timer = lowered;
-    }
+    reindex(it->first, g);
 }
 
 void RouterEngine::on_message(time_point now, const wire::Message& message, const IpAddr& source) {
@@ -569,9 +580,7 @@ time_point RouterEngine::next_deadline() const {
         t = next_general_query_;
     else if (config_.querier && started_)
         t = other_querier_until_;
-    for (const auto& [group, g] : groups_)
-        t = std::min(t, group_deadline(g));
-    return t;
+    return std::min(t, timers_.earliest());
 }
 
 // §6.5 and the source timers, for one group at t.
@@ -639,11 +648,11 @@ void RouterEngine::on_timer(time_point now) {
         } else if (querier_ && next_general_query_ <= t) {
             send_general_query(t);
         }
-        for (auto it = groups_.begin(); it != groups_.end();) {
-            auto next = std::next(it);
-            if (group_deadline(it->second) <= t)
-                run_group(t, it);
-            it = next;
+        // Only the groups due, in address order as a scan of groups_ would visit them.
+        for (const IpAddr& due : timers_.take_due(t)) {
+            const auto it = groups_.find(due);
+            it->second.indexed = time_never; // take_due dropped it
+            run_group(t, it);
         }
     }
 }

@@ -49,6 +49,7 @@
 
 #include "base/clock.hpp"
 #include "filter/filter_state.hpp"
+#include "timer/deadline_index.hpp"
 #include "wire/messages.hpp"
 
 #include <chrono>
@@ -218,7 +219,9 @@ public:
 
     /// Does everything due at or before now, in time order.
     void on_timer(time_point now);
-    /// The earliest time on_timer() has work, or time_never. O(groups + sources).
+    /// The earliest time on_timer() has work, or time_never. O(1): each group's earliest
+    /// timer is kept in a timer::DeadlineIndex, so the control loop's every turn does not
+    /// visit every group and source (issue 14); on_timer() visits only the groups due.
     time_point next_deadline() const;
 
     /// §6.3: the forwarding state of a group (FilterState::none() when there is no record):
@@ -248,6 +251,8 @@ private:
         time_point v2_host_until = time_never;
         uint8_t group_retransmissions = 0;
         time_point next_query = time_never;
+        // What timers_ holds for the group: group_deadline() when it was last reindexed.
+        time_point indexed = time_never;
     };
     using GroupMap = std::map<IpAddr, GroupState>;
 
@@ -268,8 +273,12 @@ private:
     // Adds a source record; nullptr when refused (max_sources).
     SourceState* add_source(GroupState& g, const IpAddr& source);
     void erase_source(GroupState& g, std::map<IpAddr, SourceState>::iterator it);
-    // Deletes the record when it holds nothing (INCLUDE, no sources); returns whether it did.
+    // Deletes the record when it holds nothing (INCLUDE, no sources), else reindexes it;
+    // returns whether it deleted it.
     bool erase_if_empty(GroupMap::iterator it);
+    // After a change to g's timers: timers_ learns its deadline. Every function that changes
+    // a group's timers calls it (or erase_if_empty) before it returns.
+    void reindex(const IpAddr& group, GroupState& g);
     static FilterState forwarding_of(const GroupState& g);
 
     void apply_record(time_point now, wire::RecordType type, const IpAddr& group,
@@ -297,6 +306,7 @@ private:
     uint8_t adopted_robustness_ = 0; // 0: none adopted
     duration adopted_query_interval_{0};
     GroupMap groups_;
+    timer::DeadlineIndex<IpAddr> timers_; // groups with a timer running, by deadline
     size_t source_count_ = 0;
     RouterCounters counters_;
 };
