@@ -5,20 +5,8 @@ import os
 import subprocess
 import sys
 
-FAILURES = []
-
-
-def skip(why):
-    """Exit 77, which meson counts as skipped, saying why."""
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import FAILURES, check, skip  # noqa: E402,F401  (re-exported to the e2e tests)
 
 
 def run_in(ns, cmd, check_rc=True):

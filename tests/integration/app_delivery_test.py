@@ -31,13 +31,8 @@ if shutil.which("tshark") is None:
     print("SKIP: tshark is not installed (scripts/setup.sh installs it)")
     sys.exit(77)
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import FAILURES, check  # noqa: E402
 
 
 # The receivers' filters, as the config below states them: (port, group) -> (mode, sources).

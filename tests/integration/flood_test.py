@@ -30,15 +30,11 @@ except ImportError:
     print("SKIP: python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
     sys.exit(77)
 
-FAILURES = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import FAILURES, check  # noqa: E402
+
 MAX_GROUPS = 1000
 FLOOD_GROUPS = 5000
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
 
 
 def rss_kib(pid):

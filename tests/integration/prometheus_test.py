@@ -41,13 +41,8 @@ except ImportError:
     print("SKIP: python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh)")
     sys.exit(77)
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import FAILURES, check  # noqa: E402
 
 
 CONFIG = """

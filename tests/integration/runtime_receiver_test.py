@@ -21,23 +21,12 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
 MCFWD, CONSUMER, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 MCFWDCTL = os.path.join(ROOT, "scripts", "mcfwdctl")
 NR = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    print(("ok   " if cond else "FAIL ") + what)
-    failures += 0 if cond else 1
-
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(SKIP)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import FAILURES, check, skip  # noqa: E402
 
 
 if os.getuid() != 0:
@@ -203,5 +192,5 @@ finally:
         f.write(str(max(0, now - added)))
     subprocess.run(["rm", "-rf", work, "/var/run/dpdk/" + prefix])
 
-print("%d failed" % failures)
-sys.exit(1 if failures else 0)
+print("%d failed" % len(FAILURES))
+sys.exit(1 if FAILURES else 0)
