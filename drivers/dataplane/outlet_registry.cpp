@@ -19,6 +19,13 @@ void OutletRegistry::allow_port_sink(uint16_t port, std::string name) {
     sink_ports_[port] = std::move(name);
 }
 
+std::optional<table::OutletId> OutletRegistry::free_id() const noexcept {
+    for (table::OutletId id = 0; id < slots_.size(); ++id)
+        if (slots_[id].state == State::free)
+            return id;
+    return std::nullopt;
+}
+
 uint64_t OutletRegistry::delivered_total(table::OutletId id) const noexcept {
     // Each lcore's own counter, read while it counts (aligned 64-bit loads).
     uint64_t n = 0;
@@ -30,26 +37,24 @@ uint64_t OutletRegistry::delivered_total(table::OutletId id) const noexcept {
 Result<table::OutletId> OutletRegistry::install(std::string_view owner, std::string sink,
                                                 rte_ring* ring,
                                                 const std::function<Outlet(size_t)>& make) {
-    table::OutletId id = 0;
-    while (id < slots_.size() && slots_[id].state != State::free)
-        ++id;
-    if (id == slots_.size())
+    const auto id = free_id();
+    if (!id)
         return errc::no_buffer_space;
     for (size_t i = 0; i < lcores_.size(); ++i)
-        if (errc e = sets_[i].put(id, make(i)); e != errc::ok) {
+        if (errc e = sets_[i].put(*id, make(i)); e != errc::ok) {
             while (i-- > 0)
-                sets_[i].remove(id);
+                sets_[i].remove(*id);
             return e;
         }
-    Slot& s = slots_[id];
+    Slot& s = slots_[*id];
     s.state = State::open;
     s.owner = std::string(owner);
     s.sink = std::move(sink);
     s.ring = ring;
     // The lcores' delivered counters of this id only grow: a reused id starts
     // from what its earlier owners delivered.
-    s.base = delivered_total(id);
-    return id;
+    s.base = delivered_total(*id);
+    return *id;
 }
 
 Result<table::OutletId> OutletRegistry::open_routed(std::string_view owner, uint16_t port,
@@ -62,10 +67,7 @@ Result<table::OutletId> OutletRegistry::open_routed(std::string_view owner, uint
 
 Result<table::OutletId> OutletRegistry::open(std::string_view owner,
                                              const control::SinkRequest& request) {
-    bool have_slot = false;
-    for (const Slot& s : slots_)
-        have_slot |= s.state == State::free;
-    if (!have_slot)
+    if (!free_id()) // before a ring is made for nothing
         return errc::no_buffer_space;
     if (request.kind == control::SinkRequest::Kind::port) {
         auto it = sink_ports_.find(request.port);

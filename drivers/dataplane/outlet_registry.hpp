@@ -87,6 +87,7 @@ private:
 
     Result<table::OutletId> install(std::string_view owner, std::string sink, rte_ring* ring,
                                     const std::function<Outlet(size_t lcore)>& make);
+    std::optional<table::OutletId> free_id() const noexcept;
     uint64_t delivered_total(table::OutletId id) const noexcept;
     static void free_slot(void* self, void* slot) noexcept;
 

@@ -35,7 +35,7 @@ Result<KernelLinks> KernelLinks::open(std::string* why) {
 }
 
 KernelLinks::KernelLinks(KernelLinks&& o) noexcept
-    : fd_(o.fd_), up_(std::move(o.up_)), events_(o.events_), overruns_(o.overruns_) {
+    : fd_(o.fd_), up_(std::move(o.up_)) {
     o.fd_ = -1;
 }
 
@@ -82,7 +82,6 @@ std::vector<unsigned> KernelLinks::poll() {
         if (n < 0) {
             if (errno == ENOBUFS) {
                 // The kernel dropped notifications: ask each interface again.
-                ++overruns_;
                 for (auto& [ifindex, up] : up_)
                     set(ifindex, read_flags(ifindex), changed);
                 continue;
@@ -95,7 +94,6 @@ std::vector<unsigned> KernelLinks::poll() {
                 continue;
             if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
                 continue;
-            ++events_;
             const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
             const unsigned ifindex = static_cast<unsigned>(ifi->ifi_index);
             const bool up = h->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) &&

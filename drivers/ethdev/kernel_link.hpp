@@ -42,9 +42,6 @@ public:
     /// Reads every pending notification; returns the watched interfaces whose
     /// state changed since the last call (each once).
     std::vector<unsigned> poll();
-    /// Notifications read, and buffer overruns recovered from.
-    uint64_t events() const noexcept { return events_; }
-    uint64_t overruns() const noexcept { return overruns_; }
 
 private:
     explicit KernelLinks(int fd) : fd_(fd) {}
@@ -53,7 +50,6 @@ private:
 
     int fd_ = -1;
     std::unordered_map<unsigned, bool> up_;
-    uint64_t events_ = 0, overruns_ = 0;
 };
 
 } // namespace mcfwd::ethdev

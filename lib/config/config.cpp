@@ -220,14 +220,6 @@ bool is_plain(const Node& n) {
     return n.plain();
 }
 
-// One rule for the configuration and the run-time commands (base/names.hpp).
-bool valid_object_name(std::string_view s) {
-    return is_object_name(s);
-}
-
-bool valid_ring_name(std::string_view s) {
-    return is_ring_name(s);
-}
 
 /// Reads one configuration text. Every check fails through fail(), which throws.
 class Reader {
@@ -632,7 +624,7 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
 
     const Field& name = m.require("name");
     p.name = string(name, m.path("name"));
-    if (!valid_object_name(p.name))
+    if (!is_object_name(p.name))
         fail(name.loc, m.path("name"),
              shown(p.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.ports.size(); ++i)
@@ -866,7 +858,7 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
 
     const Field& name = m.require("name");
     r.name = string(name, m.path("name"));
-    if (!valid_object_name(r.name))
+    if (!is_object_name(r.name))
         fail(name.loc, m.path("name"),
              shown(r.name) + " is not a valid name: 1 to 32 characters of [a-z0-9_-]");
     for (size_t i = 0; i < c.receivers.size(); ++i)
@@ -888,7 +880,7 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
     if (ring != nullptr) {
         r.sink.kind = SinkKind::ring;
         r.sink.name = string(*ring, s.path("ring"));
-        if (!valid_ring_name(r.sink.name))
+        if (!is_ring_name(r.sink.name))
             fail(ring->loc, s.path("ring"),
                  shown(r.sink.name) +
                      " is not a valid ring name: 1 to " + std::to_string(ring_name_max) +

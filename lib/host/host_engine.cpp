@@ -527,19 +527,19 @@ void HostEngine::leave_all(time_point now, Spacing spacing) {
         }
     } else if (address_ready_) {
         const bool has_leave = family_ == Family::v6 || compat_ == 2;
+        // Spaced: one round now, the other Robustness - 1 from on_timer().
         const uint8_t rounds = spaced ? 1 : robustness_;
         for (uint8_t round = 0; has_leave && round < rounds; ++round) {
             for (auto& [group, g] : groups_) {
-                if (g.reportable && g.filter.is_member() && g.last_reporter)
-                    sink_.send(wire::Leave{family_, group});
-            }
-        }
-        if (spaced && has_leave)
-            for (auto& [group, g] : groups_)
-                if (g.reportable && g.filter.is_member() && g.last_reporter && robustness_ > 1) {
+                if (!(g.reportable && g.filter.is_member() && g.last_reporter))
+                    continue;
+                sink_.send(wire::Leave{family_, group});
+                if (spaced && robustness_ > 1) {
                     g.leaves_left = static_cast<uint8_t>(robustness_ - 1);
                     g.legacy_timer = next;
                 }
+            }
+        }
     }
     if (!spaced) {
         groups_.clear();
