@@ -429,6 +429,8 @@ void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
             return 0;
         return st.q_opackets[p.control_queue];
     };
+    // A failed attempt leaves the count as it was: one read before them all.
+    const uint64_t before = p.confirm_tx ? queue_sent() : 0;
     for (int attempt = 0; attempt < attempts; ++attempt) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         char* data = m ? rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())) : nullptr;
@@ -437,7 +439,6 @@ void Runtime::transmit(PortRuntime& p, std::span<const uint8_t> frame) {
             break;
         }
         std::memcpy(data, frame.data(), frame.size());
-        const uint64_t before = p.confirm_tx ? queue_sent() : 0;
         if (rte_eth_tx_burst(p.port->port_id(), p.control_queue, &m, 1) != 1) {
             rte_pktmbuf_free(m);
             break;
