@@ -112,7 +112,7 @@ struct RouterConfig {
     X(legacy_reports, "IGMPv1/v2 reports, MLDv1 reports")                                          \
     X(legacy_ignored, "drop: IGMPv1/v2 / MLDv1 report, IGMPv2 leave or MLDv1 done of a bad group") \
     X(leaves, "IGMPv2 leaves, MLDv1 dones")                                                        \
-    X(leaves_ignored, "drop: leave in IGMPv1 compatibility mode (RFC 3376 §7.3.2)")                \
+    X(leaves_ignored, "drop: leave in IGMPv1 compatibility or querier mode (RFC 3376 §7.3.1-2)")   \
     X(ssm_ignored, "drop: for an SSM group (232/8, ff3x::/32): an EXCLUDE-mode record (IS_EX, "    \
                    "TO_EX), an IGMPv1/v2 / MLDv1 report, leave or done (RFC 4604 §2.2.2)")         \
     X(queries_received, "other routers' queries of our family")                                    \
