@@ -219,6 +219,23 @@ void punt(ForwardContext& ctx, RxQueue& q, rte_mbuf* m) noexcept {
     }
 }
 
+/// The outlets a data packet received on a proxy's downstream port goes to
+/// (forward.hpp, "Downstream senders"): accept is what the upstream port's entry
+/// for the group accepts (0: no entry). Adds what the port's own table accepts,
+/// takes the port's own outlet out and adds the upstream outlet.
+[[gnu::noinline]] uint64_t downstream_accept(ForwardContext& ctx, const RxQueue& q,
+                                             const pktparse::Meta& p, uint64_t accept) noexcept {
+    if (const table::PortTable* own = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr) {
+        const table::GroupEntry* e =
+            likely(!p.v6()) ? own->lookup_v4(p.group4) : own->lookup_v6(p.ip6 + 24);
+        if (e != nullptr)
+            accept |= likely(!p.v6()) ? e->accept_v4(p.src4) : e->accept_v6(p.ip6 + 8);
+    }
+    accept = (accept & ~q.own_outlets) | q.upstream_outlets;
+    ctx.counters.from_downstream += accept != 0;
+    return accept;
+}
+
 void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
     // 1. RX.
     rte_mbuf* pkts[burst_size];
@@ -229,7 +246,10 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
     for (uint16_t i = 0; i < n; ++i)
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
 
-    const table::PortTable* table = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr;
+    // A downstream port's data is looked up in the upstream port's table.
+    const bool downstream = q.upstream_port >= 0;
+    const size_t table_port = downstream ? size_t(q.upstream_port) : q.port;
+    const table::PortTable* table = table_port < ctx.table_count ? ctx.tables[table_port] : nullptr;
 
     // 2. Parse the burst into its metadata array (written once, read in place),
     //    and start loading each data packet's index line. The lookup runs in
@@ -300,16 +320,21 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
             table == nullptr ? nullptr
             : likely(!p.v6()) ? table->resolve_v4(p.group4, probes[i])
                               : table->resolve_v6(p.ip6 + 24, probes[i]);
-        if (entry == nullptr) {
+        // 5. Filter: which outlets accept this source (RFC 3376 §3.2 per outlet).
+        //    From a downstream port the upstream outlet always does (RFC 4605 §4.2).
+        uint64_t accept = 0;
+        if (likely(entry != nullptr)) {
+            accept = likely(!p.v6()) ? entry->accept_v4(p.src4) : entry->accept_v6(p.ip6 + 8);
+        } else if (!downstream) {
             ++ctx.counters.not_member;
             rte_pktmbuf_free(m);
             continue;
         }
-        // 5. Filter: which outlets accept this source (RFC 3376 §3.2 per outlet).
-        const uint64_t accept =
-            likely(!p.v6()) ? entry->accept_v4(p.src4) : entry->accept_v6(p.ip6 + 8);
+        if (unlikely(downstream))
+            accept = downstream_accept(ctx, q, p, accept);
         if (accept == 0) {
-            ++ctx.counters.source_filtered;
+            // (Only a downstream port, without an upstream outlet, lacks an entry here.)
+            ++(entry == nullptr ? ctx.counters.not_member : ctx.counters.source_filtered);
             rte_pktmbuf_free(m);
             continue;
         }

@@ -37,6 +37,24 @@
 // A frame that leaves tagged where it came untagged grows by 4 bytes: the egress
 // port's MTU must allow it.
 //
+// Downstream senders. RFC 4605 §4.2: a proxy forwards what it receives on a
+// downstream interface to the upstream interface, and to each other downstream
+// interface and its local receivers per their subscriptions (and, for a
+// downstream interface, only while the proxy is its querier). The upstream
+// port's table already says exactly that for a group: its outlets are the local
+// receivers joined there and each downstream port's routed outlet, present only
+// while mcfwd is that link's querier (control::TablePublisher). So a downstream
+// port's RX queue (RxQueue::upstream_port) looks its data up in the upstream
+// port's table, with no second copy of it: the accepting outlets minus the port's
+// own (never back onto the link the frame came from), plus what the port's own
+// table accepts (receivers joined on the downstream port itself, as before),
+// plus the upstream outlet, which every packet takes (the upstream interface is
+// in every forwarding list; a group nobody downstream asked for still goes
+// upstream, where no entry exists). Never forwarded upstream: what the parser
+// drops (link-local scope groups) and IGMP/MLD (punted). Counted in
+// from_downstream; an upstream port's queues skip all of it (one predictable
+// branch per packet).
+//
 // Single segment. The parser reads the first segment only (rte_pktmbuf_mtod,
 // data_len). mcfwd's ports run without scatter RX, so a frame is one segment; a
 // chained mbuf is dropped and counted (multi_segment) rather than parsed from a
@@ -98,6 +116,15 @@ struct RxQueue {
     uint32_t punt_burst = 32;
     uint64_t punt_credit = 0;   // cycles of credit; one punt costs tsc_hz / punt_rate
     uint64_t punt_last_tsc = 0; // 0: not started (the bucket starts full)
+    /// A proxy's downstream port (forward.hpp, "Downstream senders"); left as they
+    /// are on every other port. upstream_port >= 0: data is looked up in that
+    /// port's table rather than this port's; its entries' outlets minus
+    /// own_outlets (this port's routed outlet: never back where it came from),
+    /// plus this port's own table's, plus upstream_outlets (a routed outlet onto
+    /// the upstream port, whether or not any entry names the group) take it.
+    int32_t upstream_port = -1;
+    uint64_t own_outlets = 0;
+    uint64_t upstream_outlets = 0;
 };
 
 /// One outlet's pending copies; flushed by poll_once().
