@@ -295,8 +295,8 @@ void Runtime::open_ports() {
                 if (sink_target)
                     tx_why = ", " + std::to_string(nfwd) + " for the forwarding lcore(s) (" +
                              (pc.role == config::PortRole::downstream ? "a downstream port"
-                              : &pc == proxy_upstream ? "the proxy's upstream port"
-                                                      : "a receiver's sink") +
+                              : &pc == proxy_upstream                 ? "the proxy's upstream port"
+                                                                      : "a receiver's sink") +
                              ")";
                 if (speaks)
                     tx_why += ", 1 for IGMP/MLD";
@@ -445,8 +445,7 @@ void Runtime::open_ports() {
             // to every packet (dataplane/forward.hpp, "Downstream senders").
             pr.routed_outlet = checked_outlet(
                 "upstream port " + pc.name,
-                outlets_->open_routed("upstream:" + pc.name, id, pc.name, pr.port->mac(),
-                                      pc.vlan));
+                outlets_->open_routed("upstream:" + pc.name, id, pc.name, pr.port->mac(), pc.vlan));
         }
         if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
             throw StartupError(

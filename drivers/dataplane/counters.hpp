@@ -37,7 +37,7 @@ namespace mcfwd::dataplane {
     X(header_alloc_failed, "drop (per routed outlet): header or indirect mbuf pool empty")         \
     X(rx_packets, "packets received")                                                              \
     X(punted, "IGMP/MLD packets handed to the control lcore")                                      \
-    X(forwarded, "packets accepted by at least one outlet (fan-out source packets)")             \
+    X(forwarded, "packets accepted by at least one outlet (fan-out source packets)")               \
     X(from_downstream,                                                                             \
       "of forwarded: received on a proxy's downstream port, sent upstream (RFC 4605 §4.2)")
 

@@ -280,8 +280,8 @@ EthdevPort::EthdevPort(EthdevPort&& o) noexcept
     : port_id_(o.port_id_), name_(std::move(o.name_)), mac_(o.mac_), mtu_applied_(o.mtu_applied_),
       lsc_intr_(o.lsc_intr_), probed_(o.probed_), device_name_(std::move(o.device_name_)),
       owned_(o.owned_), events_(std::move(o.events_)), control_queue_(o.control_queue_),
-      tx_queues_(o.tx_queues_),
-      flows_(std::move(o.flows_)), steering_note_(std::move(o.steering_note_)) {
+      tx_queues_(o.tx_queues_), flows_(std::move(o.flows_)),
+      steering_note_(std::move(o.steering_note_)) {
     o.owned_ = false;
 }
 

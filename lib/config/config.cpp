@@ -847,9 +847,8 @@ void Reader::read_receivers(const Field& f, Config& c) {
             fail(rs[i].loc, index("receivers", i),
                  "too many outlets: " + std::to_string(rs.size()) + " receiver(s) and " +
                      std::to_string(downstream) + " downstream port(s) (and the upstream " +
-                     "port's), at most " +
-                     std::to_string(max_outlets) + " in all (each is one outlet of the " +
-                     "forwarding tables)");
+                     "port's), at most " + std::to_string(max_outlets) +
+                     " in all (each is one outlet of the forwarding tables)");
         c.receivers.push_back(read_receiver(rs[i], index("receivers", i), c));
     }
 }

@@ -268,11 +268,9 @@ TEST_F(OpenPortOnVeth, TxQueuesFallBackWhenTheDeviceHasTooFew) {
 TEST(OpenPort, TxQueuesFallbackUnusedWhenTheDeviceHasEnough) {
     mcfwd::testing::EalEnvironment::require();
     std::string why;
-    auto port = open_port({.name = "n",
-                           .device = "net_null4,no-rx=1",
-                           .tx_queues = 3,
-                           .tx_queues_fallback = 1},
-                          pool(), &why);
+    auto port = open_port(
+        {.name = "n", .device = "net_null4,no-rx=1", .tx_queues = 3, .tx_queues_fallback = 1},
+        pool(), &why);
     ASSERT_TRUE(port.ok()) << why;
     EXPECT_EQ(port->tx_queues(), 3);
 }
