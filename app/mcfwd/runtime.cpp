@@ -586,6 +586,7 @@ void Runtime::start_lcores() {
             auto& ctx = lcores_[next++ % lcores_.size()]->ctx;
             if (ctx.rx_count == dataplane::max_rx_queues)
                 throw StartupError("too many RX queues for the forwarding lcores");
+            dataplane::DownstreamQueue& dq = ctx.downstream[ctx.rx_count];
             dataplane::RxQueue& rq = ctx.rx[ctx.rx_count++];
             rq = {pr.port->port_id(), q, pr.cfg->vlan ? int32_t(*pr.cfg->vlan) : -1};
             // The port's punt rate, shared out over its queues.
@@ -596,10 +597,10 @@ void Runtime::start_lcores() {
             // every other port whose subscriptions the upstream table holds.
             // (Not to the upstream port itself when it lacks the TX queues.)
             if (pr.cfg->role == config::PortRole::downstream && upstream) {
-                rq.upstream_port = upstream->port->port_id();
-                rq.own_outlets = uint64_t{1} << *pr.routed_outlet;
+                dq.upstream_port = upstream->port->port_id();
+                dq.own_outlets = uint64_t{1} << *pr.routed_outlet;
                 if (upstream->routed_outlet)
-                    rq.upstream_outlets = uint64_t{1} << *upstream->routed_outlet;
+                    dq.upstream_outlets = uint64_t{1} << *upstream->routed_outlet;
             }
         }
     for (auto& l : lcores_) {

@@ -223,25 +223,25 @@ void punt(ForwardContext& ctx, RxQueue& q, rte_mbuf* m) noexcept {
 /// (forward.hpp, "Downstream senders"): accept is what the upstream port's entry
 /// for the group accepts (0: no entry). Adds what the port's own table accepts,
 /// takes the port's own outlet out and adds the upstream outlet.
-uint64_t downstream_accept(ForwardContext& ctx, const RxQueue& q, const pktparse::Meta& p,
-                           uint64_t accept) noexcept {
+uint64_t downstream_accept(ForwardContext& ctx, const RxQueue& q, const DownstreamQueue& d,
+                           const pktparse::Meta& p, uint64_t accept) noexcept {
     if (const table::PortTable* own = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr) {
         const table::GroupEntry* e =
             likely(!p.v6()) ? own->lookup_v4(p.group4) : own->lookup_v6(p.ip6 + 24);
         if (e != nullptr)
             accept |= likely(!p.v6()) ? e->accept_v4(p.src4) : e->accept_v6(p.ip6 + 8);
     }
-    accept = (accept & ~q.own_outlets) | q.upstream_outlets;
+    accept = (accept & ~d.own_outlets) | d.upstream_outlets;
     ctx.counters.from_downstream += accept != 0;
     return accept;
 }
 
 /// One RX queue's burst. downstream: the queue is a proxy's downstream port's
-/// (RxQueue::upstream_port set); a separate instance, so that an upstream port's
+/// (DownstreamQueue::upstream_port set); a separate instance, so that an upstream port's
 /// queues run the per-packet code they ran before downstream senders were
 /// forwarded, with no test of the queue's kind per packet.
 template <bool downstream>
-void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
+void poll_queue(ForwardContext& ctx, RxQueue& q, const DownstreamQueue& d) noexcept {
     // 1. RX.
     rte_mbuf* pkts[burst_size];
     const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, burst_size);
@@ -252,7 +252,7 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
 
     // A downstream port's data is looked up in the upstream port's table.
-    const size_t table_port = downstream ? size_t(q.upstream_port) : q.port;
+    const size_t table_port = downstream ? size_t(d.upstream_port) : q.port;
     const table::PortTable* table = table_port < ctx.table_count ? ctx.tables[table_port] : nullptr;
 
     // 2. Parse the burst into its metadata array (written once, read in place),
@@ -338,7 +338,7 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
             accept = entry == nullptr  ? 0
                      : likely(!p.v6()) ? entry->accept_v4(p.src4)
                                        : entry->accept_v6(p.ip6 + 8);
-            accept = downstream_accept(ctx, q, p, accept);
+            accept = downstream_accept(ctx, q, d, p, accept);
             if (unlikely(accept == 0 && entry == nullptr)) {
                 // No upstream outlet (the upstream port lacks the TX queues).
                 ++ctx.counters.not_member;
@@ -397,11 +397,11 @@ void flush(ForwardContext& ctx) noexcept {
 
 void poll_once(ForwardContext& ctx) noexcept {
     for (size_t i = 0; i < ctx.rx_count; ++i) {
-        RxQueue& q = ctx.rx[i];
-        if (q.upstream_port < 0)
-            poll_queue<false>(ctx, q);
+        const DownstreamQueue& d = ctx.downstream[i];
+        if (d.upstream_port < 0)
+            poll_queue<false>(ctx, ctx.rx[i], d);
         else
-            poll_queue<true>(ctx, q);
+            poll_queue<true>(ctx, ctx.rx[i], d);
     }
     // 8. TX what is staged (routed copies and the receivers of their lcore).
     flush(ctx);

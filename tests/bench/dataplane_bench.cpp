@@ -287,9 +287,9 @@ void fan_out(benchmark::State& state, bool downstream) {
     auto ctx = std::make_unique<dataplane::ForwardContext>();
     ctx->rx[0] = {uint16_t(port), 0};
     if (downstream) {
-        ctx->rx[0].upstream_port = int32_t(table_port);
-        ctx->rx[0].own_outlets = uint64_t{1} << 63; // no such outlet: nothing masked
-        ctx->rx[0].upstream_outlets = uint64_t{1} << upstream_outlet;
+        ctx->downstream[0].upstream_port = int32_t(table_port);
+        ctx->downstream[0].own_outlets = uint64_t{1} << 63; // no such outlet: nothing masked
+        ctx->downstream[0].upstream_outlets = uint64_t{1} << upstream_outlet;
     }
     ctx->rx_count = 1;
     ctx->tables = tables.data();

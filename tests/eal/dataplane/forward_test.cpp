@@ -930,9 +930,9 @@ protected:
         tables_[up_port_] = up_table_.get();
         ctx_->tables = tables_.data();
         ctx_->table_count = tables_.size();
-        ctx_->rx[0].upstream_port = up_port_;
-        ctx_->rx[0].own_outlets = uint64_t{1} << own_;
-        ctx_->rx[0].upstream_outlets = uint64_t{1} << up_;
+        ctx_->downstream[0].upstream_port = up_port_;
+        ctx_->downstream[0].own_outlets = uint64_t{1} << own_;
+        ctx_->downstream[0].upstream_outlets = uint64_t{1} << up_;
         punt_ = make_ring(64);
         rings_.push_back(punt_);
         ctx_->punt_ring = punt_;
@@ -1040,7 +1040,7 @@ TEST_F(DownstreamForwarding, AnExpiredTtlReachesReceiversButNeitherUpstreamNorOt
 }
 
 TEST_F(DownstreamForwarding, TheUpstreamPortsOwnTrafficIsUnchangedAndNeverGoesBackUpstream) {
-    // The upstream port's RX queue: no upstream fields, its own table.
+    // The upstream port's RX queue: no DownstreamQueue fields, its own table.
     ctx_->rx[1] = {up_port_, 0};
     ctx_->rx_count = 2;
     set_upstream_group("232.3.3.3", {{recv_, exclude({})}, {own_, exclude({})}});
