@@ -65,11 +65,17 @@ std::string at(const config::Config& c, config::Location where, const std::strin
 }
 
 std::vector<std::string> eal_arguments(const config::Config& cfg, const Options& opts) {
-    std::string cores = std::to_string(cfg.lcores.control);
+    // One control loop per process so far: the configuration takes a list of control
+    // lcores (docs/CONFIGURATION.md), the runtime one of them.
+    if (cfg.lcores.control.size() != 1)
+        throw StartupError("lcores.control: this mcfwd runs one control lcore, got " +
+                           std::to_string(cfg.lcores.control.size()));
+    const unsigned control = cfg.lcores.control.front();
+    std::string cores = std::to_string(control);
     for (unsigned l : cfg.lcores.forwarding)
         cores += "," + std::to_string(l);
     std::vector<std::string> args = {"mcfwd", "-l", cores,
-                                     "--main-lcore=" + std::to_string(cfg.lcores.control)};
+                                     "--main-lcore=" + std::to_string(control)};
     args.insert(args.end(), cfg.eal.begin(), cfg.eal.end());
     args.insert(args.end(), opts.eal_args.begin(), opts.eal_args.end());
     // DPDK 22.11's telemetry warns on every start "No legacy callbacks, legacy
