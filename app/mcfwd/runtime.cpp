@@ -452,10 +452,11 @@ void Runtime::open_ports() {
         s.up = pr.link;
         if (pc.role == config::PortRole::downstream) {
             s.role = control::PortRole::downstream;
-            auto router_config = [&](const config::ProtocolConfig& p) {
+            auto router_config = [&](const config::ProtocolConfig& p, uint8_t version) {
                 const config::QuerierConfig& q = pc.querier;
                 router::RouterConfig r;
                 r.querier = q.enabled;
+                r.version = version;
                 r.robustness = p.robustness;
                 r.query_interval = std::chrono::milliseconds(q.query_interval_ms);
                 r.query_response_interval = std::chrono::milliseconds(q.query_response_interval_ms);
@@ -470,8 +471,8 @@ void Runtime::open_ports() {
                 r.max_sources = q.max_sources;
                 return r;
             };
-            s.igmp_router = router_config(pc.igmp);
-            s.mld_router = router_config(pc.mld);
+            s.igmp_router = router_config(pc.igmp, pc.querier.igmp_version);
+            s.mld_router = router_config(pc.mld, pc.querier.mld_version);
             // Routed copies: TTL / hop limit minus one and this port's MAC and VLAN
             // in a private header in front of the shared payload (dataplane).
             s.outlet = checked_outlet(

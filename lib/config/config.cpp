@@ -220,7 +220,6 @@ bool is_plain(const Node& n) {
     return n.plain();
 }
 
-
 /// Reads one configuration text. Every check fails through fail(), which throws.
 class Reader {
 public:
@@ -328,6 +327,7 @@ private:
     void read_protocol(const Field& f, const std::string& path, addr::Family family,
                        ProtocolConfig& p);
     void read_querier(const Field& f, const std::string& path, QuerierConfig& q);
+    uint8_t protocol_version(const Field& f, const std::string& path, addr::Family family) const;
     void read_receivers(const Field& f, Config& c);
     Receiver read_receiver(const Field& f, const std::string& path, const Config& c);
     Join read_join(const Field& f, const std::string& path, const Config& c);
@@ -461,9 +461,8 @@ Config Reader::read(std::string_view text) {
     }
 
     const Node root = tree.root();
-    const std::vector<std::string_view> sections = {"eal",      "lcores",    "mempool",
-                                                    "limits",   "telemetry", "shutdown",
-                                                    "ports",    "receivers"};
+    const std::vector<std::string_view> sections = {
+        "eal", "lcores", "mempool", "limits", "telemetry", "shutdown", "ports", "receivers"};
     // Said in words: "expected a mapping, got nothing" did not tell that the file was empty.
     if (root.IsNull())
         fail(mark_of(root, {1, 1}), "(document)",
@@ -797,7 +796,8 @@ void Reader::read_querier(const Field& f, const std::string& path, QuerierConfig
     const Map m(*this, f.value, path, f.loc,
                 {"enabled", "query_interval_ms", "query_response_interval_ms",
                  "last_member_query_interval_ms", "last_member_query_count", "startup_query_count",
-                 "startup_query_interval_ms", "max_groups", "max_sources"});
+                 "startup_query_interval_ms", "max_groups", "max_sources", "igmp_version",
+                 "mld_version"});
     auto u32 = [&](const Field& x, std::string_view key, int64_t min, int64_t max) {
         return static_cast<uint32_t>(integer(x, m.path(key), min, max));
     };
@@ -839,6 +839,43 @@ void Reader::read_querier(const Field& f, const std::string& path, QuerierConfig
         q.max_groups = u32(*x, "max_groups", 1, 1'000'000);
     if (const Field* x = m.get("max_sources"))
         q.max_sources = u32(*x, "max_sources", 1, 10'000'000);
+    // RFC 3376 §7.3.1 / RFC 3810 §8.3.1: the administrator sets the lowest version on the link.
+    const Field* iv = m.get("igmp_version");
+    if (iv != nullptr)
+        q.igmp_version = protocol_version(*iv, m.path("igmp_version"), addr::Family::v4);
+    const Field* mv = m.get("mld_version");
+    if (mv != nullptr)
+        q.mld_version = protocol_version(*mv, m.path("mld_version"), addr::Family::v6);
+    // An IGMPv2 query's Max Resp Time counts tenths of a second in 8 bits (RFC 2236 §2.2),
+    // an MLDv1 query's Maximum Response Delay milliseconds in 16 (RFC 2710 §3.4): a longer
+    // response interval cannot be sent. (IGMPv1 queries carry none: hosts use 10 s.)
+    auto too_long = [&](const Field* version, std::string_view what, uint32_t most,
+                        std::string_view rfc) {
+        const auto text = "query_response_interval_ms (" +
+                          std::to_string(q.query_response_interval_ms) + ") is more than " +
+                          std::string(what) + " carries (" + std::to_string(most) + ", " +
+                          std::string(rfc) + ")";
+        // qri is set: the default fits every version.
+        fail(qri->loc, m.path("query_response_interval_ms"),
+             text + " with " + std::string(version == iv ? "igmp_version 2" : "mld_version 1") +
+                 " (line " + std::to_string(version->loc.line) + ")");
+    };
+    if (q.igmp_version == 2 && q.query_response_interval_ms > 25'500)
+        too_long(iv, "an IGMPv2 query", 25'500, "RFC 2236 §2.2");
+    if (q.mld_version == 1 && q.query_response_interval_ms > 65'535)
+        too_long(mv, "an MLDv1 query", 65'535, "RFC 2710 §3.4");
+}
+
+// An IGMP (1..3) or MLD (1..2) version number.
+uint8_t Reader::protocol_version(const Field& f, const std::string& path,
+                                 addr::Family family) const {
+    const std::string& s = f.value.IsScalar() ? f.value.Scalar() : std::string();
+    const bool v4 = family == addr::Family::v4;
+    if (!(f.value.IsScalar() && is_plain(f.value) && (s == "1" || s == "2" || (v4 && s == "3"))))
+        fail(f.loc, path,
+             std::string(v4 ? "must be 1, 2 or 3" : "must be 1 or 2") + ", got " +
+                 (f.value.IsScalar() && is_plain(f.value) ? cut(s) : describe(f.value)));
+    return static_cast<uint8_t>(s[0] - '0');
 }
 
 void Reader::read_protocol(const Field& f, const std::string& path, addr::Family family,
@@ -848,16 +885,8 @@ void Reader::read_protocol(const Field& f, const std::string& path, addr::Family
                  "report_link_local_groups"});
     if (const Field* x = m.get("enabled"))
         p.enabled = boolean(*x, m.path("enabled"));
-    if (const Field* x = m.get("version")) {
-        const std::string& s = x->value.IsScalar() ? x->value.Scalar() : std::string();
-        const bool v4 = family == addr::Family::v4;
-        if (!(x->value.IsScalar() && is_plain(x->value) &&
-              (s == "1" || s == "2" || (v4 && s == "3"))))
-            fail(x->loc, m.path("version"),
-                 std::string(v4 ? "must be 1, 2 or 3" : "must be 1 or 2") + ", got " +
-                     (x->value.IsScalar() && is_plain(x->value) ? cut(s) : describe(x->value)));
-        p.version = static_cast<uint8_t>(s[0] - '0');
-    }
+    if (const Field* x = m.get("version"))
+        p.version = protocol_version(*x, m.path("version"), family);
     if (const Field* x = m.get("robustness"))
         p.robustness = static_cast<uint8_t>(integer(*x, m.path("robustness"), 1, 7));
     if (const Field* x = m.get("unsolicited_report_interval_ms"))
@@ -925,9 +954,8 @@ Receiver Reader::read_receiver(const Field& f, const std::string& path, const Co
         r.sink.name = string(*ring, s.path("ring"));
         if (!is_ring_name(r.sink.name))
             fail(ring->loc, s.path("ring"),
-                 shown(r.sink.name) +
-                     " is not a valid ring name: 1 to " + std::to_string(ring_name_max) +
-                     " characters of [A-Za-z0-9_.-]");
+                 shown(r.sink.name) + " is not a valid ring name: 1 to " +
+                     std::to_string(ring_name_max) + " characters of [A-Za-z0-9_.-]");
         // rte_ring names are global to the DPDK process (and its secondaries).
         if (!ring_names_.insert(r.sink.name).second)
             fail(ring->loc, s.path("ring"),

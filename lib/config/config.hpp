@@ -140,6 +140,11 @@ struct QuerierConfig {
     std::optional<uint32_t> startup_query_interval_ms; // 100 ms .. 31744 s, default QI / 4
     uint32_t max_groups = 4096;                        // per family, 1..1,000,000
     uint32_t max_sources = 65536;                      // per family, over all groups, 1..10,000,000
+    /// The version queried with (RFC 3376 §7.3.1, RFC 3810 §8.3.1: the lowest on the link):
+    /// IGMP 1..3, MLD 1..2. An older version also caps query_response_interval_ms at what
+    /// its queries carry (IGMPv2 25.5 s, MLDv1 65.535 s); IGMPv1 hosts always use 10 s.
+    uint8_t igmp_version = 3;
+    uint8_t mld_version = 2;
 };
 
 struct Port {

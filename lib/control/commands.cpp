@@ -480,6 +480,7 @@ Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
     v.set("port", p.name);
     v.set("protocol", cfg.address.is_v4() ? "igmp" : "mld");
     v.set("querier", uint64_t(q.querier));
+    v.set("version", uint64_t(q.version)); // queried with (RFC 3376 §7.3.1)
     v.set("address", cfg.address.to_string());
     v.set("querier_address", q.querier_address.to_string());
     // RFC 4605 §4.2: traffic goes onto the link only while we are its querier.
@@ -491,6 +492,7 @@ Value Executor::querier_value(const Port& p, const router::RouterEngine& r) {
     v.set("startup_left", uint64_t(q.startup_left));
     v.set("robustness", uint64_t(q.robustness));
     v.set("query_interval_ms", ms(q.query_interval));
+    v.set("query_response_interval_ms", ms(q.query_response_interval));
     v.set("group_membership_interval_ms", ms(q.group_membership_interval));
     v.set("last_member_query_time_ms", ms(q.last_member_query_time));
     v.set("groups", uint64_t(r.group_count()));

@@ -24,6 +24,8 @@ duration clamp_interval(duration d, duration fallback) {
 RouterEngine::RouterEngine(Family family, RouterConfig config, RouterSink& sink)
     : family_(family), config_(std::move(config)), sink_(sink) {
     using namespace std::chrono_literals;
+    if (config_.version == 0 || config_.version > newest())
+        config_.version = newest();
     config_.robustness = clamp_count(config_.robustness);
     config_.query_interval = clamp_interval(config_.query_interval, 125s);
     config_.query_response_interval = clamp_interval(config_.query_response_interval, 10s);
@@ -52,8 +54,23 @@ duration RouterEngine::query_interval() const noexcept {
                                                               : config_.query_interval;
 }
 
+// The Query Response Interval the hosts actually get, which the timers below must use.
+// IGMPv1 queries carry no time: hosts wait up to 10 s (RFC 1112, RFC 2236 §4), so §7.3.1's
+// v1 mode counts 10 s whatever is configured. IGMPv2's Max Resp Time carries 25.5 s at most
+// (RFC 2236 §2.2) and MLDv1's Maximum Response Delay 65.535 s (RFC 2710 §3.4): the encoder
+// clamps there, and so do the timers.
+duration RouterEngine::query_response_interval() const noexcept {
+    using namespace std::chrono_literals;
+    if (config_.version == newest())
+        return config_.query_response_interval;
+    if (family_ == Family::v4)
+        return config_.version == 1 ? duration(10s)
+                                    : std::min<duration>(config_.query_response_interval, 25500ms);
+    return std::min<duration>(config_.query_response_interval, 65535ms);
+}
+
 duration RouterEngine::gmi() const noexcept {
-    return robustness() * query_interval() + config_.query_response_interval;
+    return robustness() * query_interval() + query_response_interval();
 }
 
 uint8_t RouterEngine::lmqc() const noexcept {
@@ -65,21 +82,23 @@ duration RouterEngine::lmqt() const noexcept {
 }
 
 duration RouterEngine::other_querier_interval() const noexcept {
-    return robustness() * query_interval() + config_.query_response_interval / 2;
+    return robustness() * query_interval() + query_response_interval() / 2;
 }
 
 duration RouterEngine::older_host_interval() const noexcept {
-    return robustness() * query_interval() + config_.query_response_interval;
+    return robustness() * query_interval() + query_response_interval();
 }
 
-// §7.3.2 table: the oldest version whose Host Present timer runs.
+// §7.3.2 table: the oldest version whose Host Present timer runs, and never newer than the
+// version we query with: §7.3.1 has an older-version querier treat every group as its
+// version's hosts would be treated (no source filtering; in IGMPv1 mode no leaves).
 uint8_t RouterEngine::compat_version(const GroupState& g, time_point now) const noexcept {
     // time_never: not running.
     if (g.v1_host_until != time_never && g.v1_host_until > now)
         return 1;
     if (family_ == Family::v4 && g.v2_host_until != time_never && g.v2_host_until > now)
-        return 2;
-    return family_ == Family::v4 ? 3 : 2;
+        return std::min<uint8_t>(2, config_.version);
+    return config_.version;
 }
 
 // ---- validation and bookkeeping ------------------------------------------------------
@@ -256,8 +275,8 @@ void RouterEngine::on_leave(time_point now, const wire::Leave& leave) {
 
 void RouterEngine::apply_record(time_point now, RecordType type, const IpAddr& group, SourceSet b) {
     auto it = groups_.find(group);
-    const uint8_t newest = family_ == Family::v4 ? 3 : 2;
-    const uint8_t compat = it == groups_.end() ? newest : compat_version(it->second, now);
+    const uint8_t newest = this->newest();
+    const uint8_t compat = it == groups_.end() ? config_.version : compat_version(it->second, now);
     // §7.3.2 / RFC 3810 §8.3.2: older hosts cannot see source filtering, so BLOCK is ignored
     // and TO_EX loses its sources; in IGMPv1 mode TO_IN is ignored as well.
     if (compat < newest) {
@@ -397,9 +416,11 @@ bool RouterEngine::send_group_query(time_point now, GroupState& g) {
 }
 
 // §6.6.3.2: for each source of X whose timer is above LMQT: retransmissions = [LMQC], timer
-// lowered to LMQT. Only a querier (the section says "encountered by a querier").
+// lowered to LMQT. Only a querier (the section says "encountered by a querier"), and only
+// one that speaks the newest version: IGMPv1/v2 and MLDv1 have no such query (§7.3.1), so
+// the sources a report stops listing run out at GMI.
 bool RouterEngine::send_source_query(time_point now, GroupState& g, const SourceSet& sources) {
-    if (!querier_)
+    if (!querier_ || config_.version != newest())
         return false;
     const time_point lowered = now + lmqt();
     bool marked = false;
@@ -423,15 +444,7 @@ bool RouterEngine::send_source_query(time_point now, GroupState& g, const Source
 void RouterEngine::retransmit(time_point t, const IpAddr& group, GroupState& g, bool group_query) {
     const time_point limit = t + lmqt();
     auto make = [&](bool s_flag) {
-        wire::Query q;
-        q.family = family_;
-        q.version = family_ == Family::v4 ? 3 : 2;
-        q.group = group;
-        q.max_response = config_.last_member_query_interval;
-        q.suppress_router_processing = s_flag;
-        q.qrv = robustness();
-        q.qqi = query_interval();
-        return q;
+        return make_query(group, config_.last_member_query_interval, s_flag);
     };
     bool sent_group = false;
     if (group_query && g.group_retransmissions > 0) {
@@ -478,14 +491,29 @@ void RouterEngine::start(time_point now) {
     send_general_query(now);
 }
 
-void RouterEngine::send_general_query(time_point due) {
+wire::Query RouterEngine::make_query(const IpAddr& group, duration max_response,
+                                     bool s_flag) const {
     wire::Query q;
     q.family = family_;
-    q.version = family_ == Family::v4 ? 3 : 2;
-    q.group = family_ == Family::v4 ? IpAddr::v4(0) : IpAddr{};
-    q.max_response = config_.query_response_interval;
-    q.qrv = robustness();
-    q.qqi = query_interval();
+    q.version = config_.version;
+    q.group = group;
+    q.max_response = max_response;
+    // The S flag, QRV and QQIC exist in IGMPv3 / MLDv2 only; older queries are the first 8
+    // (IGMP) / 24 (MLD) octets (RFC 2236 §2, RFC 2710 §3), and an IGMPv1 query's time is 0,
+    // which hosts read as 10 s (RFC 3376 §7.1).
+    if (q.version == newest()) {
+        q.suppress_router_processing = s_flag;
+        q.qrv = robustness();
+        q.qqi = query_interval();
+    } else if (family_ == Family::v4 && q.version == 1) {
+        q.max_response = std::chrono::seconds(10);
+    }
+    return q;
+}
+
+void RouterEngine::send_general_query(time_point due) {
+    const wire::Query q = make_query(family_ == Family::v4 ? IpAddr::v4(0) : IpAddr{},
+                                     query_response_interval(), false);
     sink_.send_query(due, q);
     ++counters_.general_queries_sent;
     // §8.6-7: the first [Startup Query Count] queries are [Startup Query Interval] apart.
@@ -503,6 +531,16 @@ void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAd
         return;
     }
     ++counters_.queries_received;
+    // §7.3.1: the querier must use the lowest version on the link. A query older than ours
+    // means an older router the administrator should configure us down to; a newer one while
+    // we are older means the configuration is lower than it needs to be. Both "SHOULD log a
+    // warning (rate-limited)": counted here, the operator reads the counters. The query still
+    // counts for the election and timers (an IGMPv2 router reads any query's first 8 octets,
+    // RFC 2236 §3; mcfwd does the same in IGMPv1 mode, where RFC 1112 has no election).
+    if (query.version < config_.version)
+        ++counters_.older_queries;
+    else if (query.version > config_.version)
+        ++counters_.newer_queries;
     on_timer(now);
     // §6.6.2: a query from a lower address makes us a non-querier until Other Querier
     // Present Interval passes without one. With config.querier false we never query and
@@ -517,8 +555,7 @@ void RouterEngine::on_query(time_point now, const wire::Query& query, const IpAd
         }
         querier_address_ = source;
         // §4.1.6-7: adopt the querier's QRV and QQI (not zero: "not given").
-        const uint8_t newest = family_ == Family::v4 ? 3 : 2;
-        if (query.version == newest) {
+        if (query.version == newest()) {
             if (query.qrv != 0)
                 adopted_robustness_ = query.qrv;
             if (query.qqi > duration{0})
@@ -670,11 +707,9 @@ std::optional<GroupSnapshot> RouterEngine::group_snapshot(const IpAddr& group) c
     s.group_timer = g.mode == FilterMode::exclude ? g.group_timer : time_never;
     for (const auto& [addr, src] : g.sources)
         s.sources.push_back({addr, src.timer, src.retransmissions});
-    // Lapsed Host Present timers are cleared by on_timer() (they are deadlines).
-    s.compat_version = family_ == Family::v4 ? (g.v1_host_until != time_never   ? 1
-                                                : g.v2_host_until != time_never ? 2
-                                                                                : 3)
-                                             : (g.v1_host_until != time_never ? 1 : 2);
+    // Lapsed Host Present timers are cleared by on_timer() (they are deadlines), so "now"
+    // is any time before the earliest of them.
+    s.compat_version = compat_version(g, time_point{duration::min()});
     s.v1_host_until = g.v1_host_until;
     s.v2_host_until = g.v2_host_until;
     s.group_retransmissions = g.group_retransmissions;
@@ -694,12 +729,14 @@ std::vector<GroupSnapshot> RouterEngine::groups() const {
 QuerierSnapshot RouterEngine::querier() const {
     QuerierSnapshot s;
     s.querier = querier_;
+    s.version = config_.version;
     s.querier_address = querier_address_;
     s.other_querier_until = other_querier_until_;
     s.next_general_query = querier_ ? next_general_query_ : time_never;
     s.startup_left = startup_left_;
     s.robustness = robustness();
     s.query_interval = query_interval();
+    s.query_response_interval = query_response_interval();
     s.group_membership_interval = gmi();
     s.last_member_query_time = lmqt();
     return s;

@@ -32,6 +32,10 @@
 //                                    split by S flag                           retransmit()
 //   3376 §4.1.6-7, 3810 §5.1.8-9     a non-querier adopts the querier's QRV,   on_query()
 //                                    QQI
+//   3376 §7.3.1, 3810 §8.3.1         older-version querier: v1/v2 (MLDv1)      send_general_query(),
+//                                    queries, every group in that mode, the    retransmit(),
+//                                    warnings on other versions' queries       compat_version(),
+//                                                                              on_query()
 //   3376 §7.3.2, 3810 §8.3.2         group compatibility mode, Older Host      on_legacy_report(),
 //                                    Present timers, v1/v2 translations        on_leave(), on_report()
 //   3376 §8, 3810 §9                 timer values and their defaults           RouterConfig
@@ -39,8 +43,9 @@
 //
 // Departures, each said where it happens: a non-querier neither lowers timers nor sends for
 // the "Send Q" actions (it relies on the querier's queries, §6.6.1); limits refuse new state
-// and count it (the RFCs have no limits); the engine only speaks IGMPv3 / MLDv2 as a querier
-// (no §7.3.1 older-version querier mode). docs/ROUTER.md lists them all.
+// and count it (the RFCs have no limits); in an older-version querier mode the sources a v3
+// report stops listing are not queried (no Q(G,S) exists there) and run out at GMI.
+// docs/ROUTER.md lists them all.
 //
 // Thread-safety: none. One instance belongs to the control lcore that owns the port.
 // Errors: none to report; irrelevant inputs (other family, a group that is not multicast or is
@@ -77,6 +82,11 @@ struct RouterConfig {
     /// Take part in the election and send queries. false: never querier (a pure listener
     /// that still processes reports and lowers timers on the querier's queries).
     bool querier = true;
+    /// §7.3.1 / RFC 3810 §8.3.1: the version we query with, set by the administrator to the
+    /// lowest version present on the link. IGMP 1..3, MLD 1..2; 0 (or out of range): the
+    /// newest (IGMPv3 / MLDv2). An older version puts every group in at most that
+    /// compatibility mode (§7.3.2) and sends no group-and-source-specific queries.
+    uint8_t version = 0;
     uint8_t robustness = 2;                                        // §8.1 [Robustness Variable]
     duration query_interval = std::chrono::seconds(125);           // §8.2 [Query Interval]
     duration query_response_interval = std::chrono::seconds(10);   // §8.3
@@ -102,10 +112,14 @@ struct RouterConfig {
     X(legacy_reports, "IGMPv1/v2 reports, MLDv1 reports")                                          \
     X(legacy_ignored, "drop: IGMPv1/v2 / MLDv1 report, IGMPv2 leave or MLDv1 done of a bad group") \
     X(leaves, "IGMPv2 leaves, MLDv1 dones")                                                        \
-    X(leaves_ignored, "drop: leave in IGMPv1 compatibility mode (RFC 3376 §7.3.2)")                \
+    X(leaves_ignored, "drop: leave in IGMPv1 compatibility or querier mode (RFC 3376 §7.3.1-2)")   \
     X(ssm_ignored, "drop: for an SSM group (232/8, ff3x::/32): an EXCLUDE-mode record (IS_EX, "    \
                    "TO_EX), an IGMPv1/v2 / MLDv1 report, leave or done (RFC 4604 §2.2.2)")         \
     X(queries_received, "other routers' queries of our family")                                    \
+    X(older_queries, "queries of a version older than ours heard: configure the port's querier "   \
+                     "version down to it (RFC 3376 §7.3.1, RFC 3810 §8.3.1)")                      \
+    X(newer_queries, "queries of a version newer than ours heard while in an older-version "       \
+                     "querier mode (RFC 3376 §7.3.1)")                                             \
     X(own_queries, "drop: a query from our own address (looped back to us)")                       \
     X(general_queries_sent, "general queries sent")                                                \
     X(group_queries_sent, "group-specific queries sent")                                           \
@@ -182,12 +196,15 @@ struct GroupSnapshot {
 /// The querier's state (§6.6.2) and the values in use.
 struct QuerierSnapshot {
     bool querier = false;
+    uint8_t version = 3;    // the version we query with (RouterConfig::version, resolved)
     IpAddr querier_address; // the elected querier (ourselves when querier)
     time_point other_querier_until = time_never;
     time_point next_general_query = time_never;
     uint8_t startup_left = 0; // startup queries still to send
     uint8_t robustness = 2;   // in use: configured, or adopted from the querier
     duration query_interval{0};
+    duration query_response_interval{0}; // in use: 10 s in IGMPv1 mode, clamped to the wire's
+                                         // most in IGMPv2 / MLDv1 mode
     duration group_membership_interval{0};
     duration last_member_query_time{0};
 };
@@ -259,12 +276,17 @@ private:
     // Values in use (§8): adopted from the querier while not querier (§4.1.6-7).
     uint8_t robustness() const noexcept;
     duration query_interval() const noexcept;
+    duration query_response_interval() const noexcept; // as the version's queries carry it
+    uint8_t newest() const noexcept { return family_ == Family::v4 ? 3 : 2; }
     duration gmi() const noexcept;  // §8.4 Group Membership Interval / MALI
     duration lmqt() const noexcept; // §8.10 Last Member Query Time
     uint8_t lmqc() const noexcept;
     duration other_querier_interval() const noexcept; // §8.5
     duration older_host_interval() const noexcept;    // §8.13
     uint8_t compat_version(const GroupState& g, time_point now) const noexcept;
+
+    // A query of our version with the fields that version carries.
+    wire::Query make_query(const IpAddr& group, duration max_response, bool s_flag) const;
 
     bool valid_group(const IpAddr& group) const noexcept;
     SourceSet valid_sources(const std::vector<IpAddr>& sources);

@@ -53,7 +53,8 @@ const BadCase bad_cases[] = {
     {"TwoDocuments", PORT "---\n" PORT, "(document)", 3, 1, "only one YAML document"},
     // Keys.
     {"UnknownTopLevelKeyListsAllowed", PORT "port: 1\n", "port", 3, 1,
-     "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, shutdown, ports, receivers"},
+     "unknown key \"port\"; allowed: eal, lcores, mempool, limits, telemetry, shutdown, ports, "
+     "receivers"},
     {"DuplicateTopLevelKey", PORT "ports: []\n", "ports", 3, 1, "duplicate key (first at line 1)"},
     {"MissingPorts", "lcores: { control: 0 }\n", "ports", 1, 1, "missing required key"},
     {"PortsEmpty", "ports: []\n", "ports", 1, 8, "at least one port"},
@@ -323,6 +324,27 @@ const BadCase bad_cases[] = {
      "ports[0].querier.max_sources", 5, 29, "got 10000001"},
     {"QuerierMaxSourcesNegative", DOWN "    querier: { max_sources: -1 }\n",
      "ports[0].querier.max_sources", 5, 29, "must be between 1 and 10000000, got -1"},
+    // ports[].querier.igmp_version / mld_version (RFC 3376 §7.3.1, RFC 3810 §8.3.1).
+    {"QuerierIgmpVersionFour", DOWN "    querier: { igmp_version: 4 }\n",
+     "ports[0].querier.igmp_version", 5, 30, "must be 1, 2 or 3, got 4"},
+    {"QuerierIgmpVersionZero", DOWN "    querier: { igmp_version: 0 }\n",
+     "ports[0].querier.igmp_version", 5, 30, "must be 1, 2 or 3, got 0"},
+    {"QuerierIgmpVersionName", DOWN "    querier: { igmp_version: v2 }\n",
+     "ports[0].querier.igmp_version", 5, 30, "must be 1, 2 or 3, got v2"},
+    {"QuerierMldVersionThree", DOWN "    querier: { mld_version: 3 }\n",
+     "ports[0].querier.mld_version", 5, 29, "must be 1 or 2, got 3"},
+    {"QuerierMldVersionList", DOWN "    querier: { mld_version: [1] }\n",
+     "ports[0].querier.mld_version", 5, 29, "must be 1 or 2, got a sequence"},
+    {"QuerierIgmpv2ResponseIntervalTooLong",
+     DOWN "    querier:\n      igmp_version: 2\n      query_response_interval_ms: 25600\n",
+     "ports[0].querier.query_response_interval_ms", 7, 35,
+     "query_response_interval_ms (25600) is more than an IGMPv2 query carries (25500, RFC 2236 "
+     "§2.2) with igmp_version 2 (line 6)"},
+    {"QuerierMldv1ResponseIntervalTooLong",
+     DOWN "    querier:\n      query_response_interval_ms: 65536\n      mld_version: 1\n",
+     "ports[0].querier.query_response_interval_ms", 6, 35,
+     "query_response_interval_ms (65536) is more than an MLDv1 query carries (65535, RFC 2710 "
+     "§3.4) with mld_version 1 (line 7)"},
     // Receivers and sinks.
     {"ReceiversScalar", PORT "receivers: feedA\n", "receivers", 3, 12, "expected a sequence"},
     {"ReceiverMissingSink", TWO_PORTS "  - name: a\n", "receivers[0].sink", 5, 5,

@@ -369,9 +369,13 @@ ports:
       startup_query_interval_ms: 15000
       max_groups: 100
       max_sources: 2000
+      igmp_version: 2
+      mld_version: 1
 )",
                                  "t.yaml");
     const QuerierConfig& q = c.ports[1].querier;
+    EXPECT_EQ(q.igmp_version, 2);
+    EXPECT_EQ(q.mld_version, 1);
     EXPECT_FALSE(q.enabled);
     EXPECT_EQ(q.query_interval_ms, 60000u);
     EXPECT_EQ(q.query_response_interval_ms, 5000u);
@@ -393,6 +397,8 @@ void expect_default_querier(const QuerierConfig& q) {
     EXPECT_FALSE(q.startup_query_interval_ms.has_value()) << "defaults to query interval / 4";
     EXPECT_EQ(q.max_groups, 4096u);
     EXPECT_EQ(q.max_sources, 65536u);
+    EXPECT_EQ(q.igmp_version, 3);
+    EXPECT_EQ(q.mld_version, 2);
 }
 
 TEST(ConfigQuerier, DownstreamPortWithoutQuerierOrWithAnEmptyOneTakesTheDefaults) {
@@ -446,6 +452,26 @@ ports:
     EXPECT_EQ(q.startup_query_count, std::optional<uint8_t>(7));
     EXPECT_EQ(q.max_groups, 1000000u);
     EXPECT_EQ(q.max_sources, 10000000u);
+}
+
+// The older versions' limits on the response interval: what IGMPv2 / MLDv1 carry is
+// accepted; IGMPv1 carries none (hosts use 10 s), so any response interval goes.
+TEST(ConfigQuerier, OlderVersionsTakeTheResponseIntervalTheirQueriesCarry) {
+    auto load = [](const std::string& querier) {
+        return load_string("ports:\n  - name: d\n    device: net_null0\n"
+                           "    role: downstream\n    ipv4: { address: 192.0.2.1 }\n"
+                           "    querier: " +
+                               querier + "\n  - { name: u, device: net_null1 }\n",
+                           "t.yaml");
+    };
+    const Config v2 = load("{ igmp_version: 2, query_response_interval_ms: 25500 }");
+    EXPECT_EQ(v2.ports[0].querier.igmp_version, 2);
+    EXPECT_EQ(v2.ports[0].querier.query_response_interval_ms, 25500u);
+    const Config v1 = load("{ mld_version: 1, query_response_interval_ms: 65535 }");
+    EXPECT_EQ(v1.ports[0].querier.mld_version, 1);
+    const Config igmpv1 = load("{ igmp_version: 1, query_response_interval_ms: 100000 }");
+    EXPECT_EQ(igmpv1.ports[0].querier.igmp_version, 1);
+    EXPECT_EQ(igmpv1.ports[0].querier.mld_version, 2);
 }
 
 TEST(ConfigQuerier, ResponseIntervalJustBelowTheQueryIntervalIsAccepted) {

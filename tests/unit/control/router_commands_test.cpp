@@ -27,13 +27,16 @@ const IpAddr S3 = ip("10.0.0.3");
 constexpr uint64_t gmi_ms = 260000;
 
 struct RouterRig {
-    explicit RouterRig(size_t max_groups = 4096)
+    explicit RouterRig(size_t max_groups = 4096, uint8_t igmp_version = 0,
+                       duration query_response_interval = std::chrono::seconds(10))
         : reclaimer(qsbr), table(reclaimer), cp(membership::Limits{}, clock, rng) {
         EXPECT_EQ(
             cp.add_port(testing::upstream_setup(&nic, &table, [](std::span<const uint8_t>) {})),
             errc::ok);
         PortSetup down = testing::downstream_setup(1, [](std::span<const uint8_t>) {});
         down.igmp_router.max_groups = max_groups;
+        down.igmp_router.version = igmp_version;
+        down.igmp_router.query_response_interval = query_response_interval;
         EXPECT_EQ(cp.add_port(down), errc::ok);
         ctx.cp = &cp;
         ctx.clock = &clock;
@@ -144,6 +147,19 @@ TEST(RouterCommand, NamedUpstreamPortIsRefusedWithTheReason) {
     EXPECT_FALSE(is_error(rig.run()));
 }
 
+// RFC 3376 §7.3.1: a port configured as an IGMPv1 querier shows its version, the 10 s its
+// hosts use as response interval (not the 5 s configured: v1 queries cannot say it), and the
+// Group Membership Interval made of it.
+TEST(RouterCommand, ShowsTheOlderVersionQueriedWith) {
+    RouterRig rig(4096, 1, std::chrono::seconds(5));
+    const Value v = rig.run("down1");
+    const Value& igmp = v.find("queriers")->items()[0];
+    EXPECT_EQ(num(igmp, "version"), 1u);
+    EXPECT_EQ(num(igmp, "query_response_interval_ms"), 10000u);
+    EXPECT_EQ(num(igmp, "group_membership_interval_ms"), gmi_ms);
+    EXPECT_EQ(num(v.find("queriers")->items()[1], "version"), 2u); // MLD keeps its own
+}
+
 TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
     RouterRig rig;
     Value v = rig.run("down1");
@@ -163,6 +179,9 @@ TEST(RouterCommand, ShowsQuerierElectionAndOtherQuerierPresentTimer) {
     EXPECT_EQ(num(igmp, "general_query_ms"), 31250u);
     EXPECT_EQ(num(igmp, "query_interval_ms"), 125000u);
     EXPECT_EQ(num(igmp, "group_membership_interval_ms"), gmi_ms);
+    EXPECT_EQ(num(igmp, "version"), 3u); // RFC 3376 §7.3.1: the newest unless configured
+    EXPECT_EQ(num(qs->items()[1], "version"), 2u);
+    EXPECT_EQ(num(igmp, "query_response_interval_ms"), 10000u);
     EXPECT_EQ(num(*igmp.find("counters"), "general_queries_sent"), 1u);
 
     // §6.6.2: a lower address takes over; Other Querier Present Interval (§8.5:

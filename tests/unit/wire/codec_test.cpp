@@ -207,6 +207,64 @@ TEST(Encode, QueryTimesUseTheRfcCodes) {
     EXPECT_EQ(m[67], 0x88);
 }
 
+// The queries of an older-version querier (RFC 3376 §7.3.1, RFC 3810 §8.3.1), octet for
+// octet: the messages scapy builds (IGMP(type=0x11, mrcode=100), ICMPv6MLQuery(mrd=10000)
+// with the same addresses), checksums included; no v3 field follows them.
+TEST(Encode, OlderQueriesAreTheirVersionsExactOctets) {
+    struct Row {
+        const char* what;
+        Query query;
+        std::size_t frame_size, message_at;
+        Bytes message;
+    };
+    const Row rows[] = {
+        {"IGMPv2 general, 10 s = 100 tenths",
+         Query{Family::v4, 2, IpAddr::v4(0), 10s, false, 2, 125s, {}},
+         14 + 24 + 8,
+         38,
+         {0x11, 0x64, 0xee, 0x9b, 0, 0, 0, 0}},
+        {"IGMPv2 group-specific, 1 s",
+         Query{Family::v4, 2, ip("239.1.1.1"), 1s, false, 0, 0s, {}},
+         14 + 24 + 8,
+         38,
+         {0x11, 0x0a, 0xfe, 0xf2, 239, 1, 1, 1}},
+        {"IGMPv1 general: code 0, no Router Alert",
+         Query{Family::v4, 1, IpAddr::v4(0), 10s, false, 0, 0s, {}},
+         14 + 20 + 8,
+         34,
+         {0x11, 0x00, 0xee, 0xff, 0, 0, 0, 0}},
+        {"MLDv1 general, 10000 ms",
+         Query{Family::v6, 1, IpAddr{}, 10s, false, 2, 125s, {}},
+         14 + 40 + 8 + 24,
+         62,
+         {130, 0, 0xf1, 0x7e, 0x27, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+        {"MLDv1 multicast-address-specific, 1000 ms",
+         Query{Family::v6, 1, ip("ff05::1:3"), 1s, false, 0, 0s, {}},
+         14 + 40 + 8 + 24,
+         62,
+         {130,  0,    0x15, 0x97, 0x03, 0xe8, 0, 0, // type, code, checksum, 1000 ms, reserved
+          0xff, 0x05, 0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x03}}, // ff05::1:3
+    };
+    for (const Row& r : rows) {
+        SCOPED_TRACE(r.what);
+        const Frame f = encode_one(r.query, params());
+        ASSERT_EQ(f.size(), r.frame_size);
+        EXPECT_EQ(Bytes(f.begin() + long(r.message_at), f.end()), r.message);
+        expect_checksums_valid(f);
+        // And back: the version the length and code tell (RFC 3376 §7.1, RFC 3810 §8.1).
+        auto d = test::decode_ok(f);
+        ASSERT_TRUE(d);
+        const auto* q = std::get_if<Query>(&d->message);
+        ASSERT_NE(q, nullptr);
+        EXPECT_EQ(q->version, r.query.version);
+        EXPECT_EQ(q->group, r.query.group.is_unspecified() && r.query.family == Family::v4
+                                ? IpAddr::v4(0)
+                                : r.query.group);
+        EXPECT_EQ(q->max_response, r.query.max_response);
+        EXPECT_EQ(q->qrv, 0); // the QRV / QQI given are not sent in an older query
+    }
+}
+
 TEST(Encode, RejectsWhatCannotBeSent) {
     std::vector<Frame> out;
     FrameParams no_ll = params();
