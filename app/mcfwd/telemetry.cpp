@@ -428,6 +428,68 @@ size_t route_index(const Telemetry::Service& svc, std::string_view name, std::st
     return 0; // an unknown port: the first control lcore answers ENXIO
 }
 
+// groups / router without a port over several control lcores: each port asked in
+// configuration order (its owner answers one port's page and its total), the lists
+// concatenated and paged as one control lcore pages them. router skips the ports
+// that keep no router state, as one control lcore does.
+Value listing_over_ports(Telemetry::Service& svc, std::string_view name,
+                         const std::vector<std::string_view>& toks) {
+    constexpr size_t default_limit = 32, max_limit = 200; // control/commands.cpp's
+    size_t start = 0, limit = default_limit;
+    for (std::string_view tok : toks) {
+        const size_t eq = tok.find('=');
+        const std::string_view key = tok.substr(0, eq);
+        size_t n = 0;
+        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
+        if (key == "start" && number)
+            start = n;
+        else if (key == "limit" && number && n >= 1 && n <= max_limit)
+            limit = n;
+        else
+            return control::error_value("EINVAL", "usage: " + std::string(name) +
+                                                      " [PORT] [start=N] [limit=1.." +
+                                                      std::to_string(max_limit) + "]");
+    }
+    const bool router = name == "router";
+    Value list = Value::list(), queriers = Value::list();
+    size_t total = 0;
+    for (const std::string& port : svc.port_order) {
+        auto& mb = *svc.mailboxes[svc.owner.at(port)];
+        const size_t from = start > total ? start - total : 0;
+        const size_t want = limit > list.size() ? limit - list.size() : 0;
+        // A port whose page is not wanted is still asked for its total (one record).
+        const std::string body = port + " start=" + std::to_string(want ? from : 0) +
+                                 " limit=" + std::to_string(want ? want : 1);
+        auto t = mb.submit(std::string(name), body);
+        const Value a = mb.wait(t, Telemetry::request_timeout);
+        if (control::is_error(a)) {
+            const Value* e = a.find("error");
+            if (router && e && e->as_string() == "EINVAL")
+                continue; // no router state on this port
+            return a;
+        }
+        const Value* items = a.find("groups");
+        const Value* n = a.find("total");
+        if (want && items)
+            for (const Value& i : items->items())
+                if (list.size() < limit)
+                    list.push(i);
+        if (router)
+            if (const Value* q = a.find("queriers"))
+                for (const Value& i : q->items())
+                    queriers.push(i);
+        total += n ? n->as_uint() : 0;
+    }
+    Value v;
+    v.set("groups", std::move(list));
+    v.set("total", uint64_t(total));
+    if (start + limit < total)
+        v.set("next", uint64_t(start + limit));
+    if (router)
+        v.set("queriers", std::move(queriers));
+    return v;
+}
+
 // Several control lcores: what cannot go to one port's owner.
 std::optional<Value> several(Telemetry::Service& svc, std::string_view name,
                              std::string_view body) {
@@ -445,8 +507,7 @@ std::optional<Value> several(Telemetry::Service& svc, std::string_view name,
         return merged_ports(svc, ask_all(svc, name, body), from);
     }
     if ((name == "groups" || name == "router") && !positional)
-        return control::error_value("ENOTSUP", "with several control lcores name a port: " +
-                                                   std::string(name) + " PORT");
+        return listing_over_ports(svc, name, toks);
     if (name == "receivers")
         return control::error_value("ENOTSUP", "receivers: not served with several control "
                                                "lcores (use filter RECEIVER GROUP port=PORT)");

@@ -9,10 +9,11 @@
 // Several control lcores: one mailbox each. A command naming a port (port=NAME,
 // or the PORT of ports/groups/router) goes to the port's owner; stats and ports
 // without a port ask every control lcore and merge the answers (counters summed;
-// ports in configuration order). What would need the state of several control
-// planes at once is refused with ENOTSUP, or EINVAL asking for port=NAME
-// (docs/TELEMETRY.md): receivers, groups/router/filter without a port,
-// add_receiver, close_receiver. The data
+// ports in configuration order); groups and router without a port ask each port's
+// owner in configuration order and page the concatenation. What would need the
+// state of several control planes at once is refused with ENOTSUP (receivers,
+// add_receiver, close_receiver), a membership command without port= with EINVAL
+// (docs/TELEMETRY.md). The data
 // path's counters are the exception: /mcfwd/stats reads them on the telemetry
 // thread (relaxed 64-bit loads of each forwarding lcore's counters), summed, or
 // per lcore with `/mcfwd/stats,lcores`.

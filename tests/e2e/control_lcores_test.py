@@ -16,16 +16,15 @@ lcore 2 (forwarding lcore 1). Checked with two control lcores:
      port's merged state (on lcore 0, through the UpstreamChannel) holds it; a sender in tx
      reaches hb's socket through mcfwd; mcfwdctl stats sums the control planes
      (router_messages counts hb's reports);
-  3. commands that would need several control planes at once answer a clear error
+  3. groups and router without a port list every port's state across the control lcores;
+     commands that would need several control planes at once answer a clear error
      (receivers: ENOTSUP; join without port=: EINVAL), never a partial answer;
   4. the flood: ha sends IGMPv3 reports of many groups (joins, then leaves, in turn) as
      fast as it can into port a (punt_rate_pps 0, max_groups 100000) for FLOOD s, while
      hb's side records b's IGMP general queries (query interval 1 s). Their largest gap
      during the flood must stay within 1 s + BOUND;
-  5. the same run with one control lcore (every port on lcore 0): the largest gap is
-     printed next to it; it is asserted larger than the bound only when MCFWD_E2E_STRICT
-     is set, since whether the single lcore falls behind depends on the machine (on a
-     2-core machine under other load both runs share the CPUs);
+  5. the control: the same run with one control lcore (every port on lcore 0), where the
+     flood does delay b's queries beyond that bound (so the check of 4 can fail);
   6. SIGTERM: mcfwd exits 0 both times.
 Exit 77 (meson: skipped) when not root or tools are missing.
 Usage: control_lcores_test.py MCFWD_BINARY SOURCE_ROOT
@@ -322,14 +321,27 @@ def run(mcfwd, root, d):
     check(rc != 0 and "ENOTSUP" in out + err, "receivers is refused with ENOTSUP (%s)"
           % (out + err).strip()[:200])
     rc, out, err = ctl(root, PREFIX, "--json", "groups")
-    check(rc != 0 and "ENOTSUP" in out + err, "groups without a port is refused with ENOTSUP")
+    listed = [(g["port"], g["group"]) for g in json.loads(out).get("groups", [])] if rc == 0 \
+        else err
+    check(listed == [("uplink", GROUP)], "groups without a port lists every port's groups "
+          "across the control lcores: %s" % (listed,))
+    rc, out, err = ctl(root, PREFIX, "--json", "router")
+    ans = json.loads(out) if rc == 0 else {}
+    check([(g["port"], g["group"]) for g in ans.get("groups", [])] == [("b", GROUP)] and
+          sorted(q["port"] for q in ans.get("queriers", [])) == ["a", "b"],
+          "router without a port lists b's group and the queriers of a and b: %s"
+          % (out.strip()[:300] if rc == 0 else err))
+    rc, out, err = ctl(root, PREFIX, "join", "nobody", GROUP)
+    check(rc != 0 and "which port" in out + err,
+          "a join without port= asks for one (%s)" % (out + err).strip()[:200])
     # Let b's startup queries pass, then flood a.
     time.sleep(2)
     gap_two = flood_gap(hb, "two control lcores")
     check(gap_two <= QUERY_INTERVAL + BOUND,
           "two control lcores: b's general queries stay within %.1f s + %.1f s during the flood "
           "on a (largest gap %.3f s)" % (QUERY_INTERVAL, BOUND, gap_two))
-    stop(mc, log, "two")
+    # Lcore 0 may still work through the flood's backlog (and the uplink's leaves).
+    stop(mc, log, "two", timeout=150)
 
     # --- one control lcore: every port on lcore 0 ---
     mc, log = start(mcfwd, d, "[0]", 0, "one")
@@ -339,11 +351,11 @@ def run(mcfwd, root, d):
     gap_one = flood_gap(hb, "one control lcore")
     print("largest gap of b's general queries during the flood: one control lcore %.3f s, "
           "two %.3f s (bound %.1f s)" % (gap_one, gap_two, QUERY_INTERVAL + BOUND))
-    if os.environ.get("MCFWD_E2E_STRICT"):
-        check(gap_one > QUERY_INTERVAL + BOUND,
-              "one control lcore: the flood on a delays b's general queries beyond the bound")
-    elif gap_one <= QUERY_INTERVAL + BOUND:
-        print("note: the single-lcore delay did not show on this machine (not asserted)")
+    # The control: with one control lcore the same flood does delay b's queries, so the
+    # bound above can fail (3 runs of 3 on the 2-CPU test machine: 8.3 to 10.9 s).
+    check(gap_one > QUERY_INTERVAL + BOUND,
+          "one control lcore: the flood on a delays b's general queries beyond the bound "
+          "(largest gap %.3f s)" % gap_one)
     # The single control lcore still has the flood's backlog (and every group's leave) to
     # work through before it exits.
     stop(mc, log, "one", timeout=150)
