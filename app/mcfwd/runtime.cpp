@@ -151,6 +151,10 @@ struct PortRuntime {
     std::unique_ptr<table::PortTable> table;
     uint16_t control_queue = 0; // TX queue of the control lcore
     bool sink_target = false;   // forwarding lcore i sends on TX queue i
+    /// A proxy's ports: the routed outlet onto this port (a downstream port's, or
+    /// the upstream port's for the downstream senders' traffic).
+    std::optional<table::OutletId> routed_outlet;
+    bool proxy_upstream = false; // the upstream port of a proxy (its first upstream port)
     /// net_tap / net_af_packet: the kernel interface, whose state is the link's.
     std::optional<unsigned> ifindex;
     bool link = false;
@@ -249,14 +253,16 @@ void Runtime::make_pool() {
     if (!pool_)
         throw StartupError(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
     // A routed copy holds one header and one indirect mbuf until its TX queue
-    // frees it: per downstream port and forwarding lcore a queue's worth plus a
-    // staged burst, plus every lcore's pool cache.
+    // frees it: per routed outlet (each downstream port, and the upstream port for
+    // the downstream senders) and forwarding lcore a queue's worth plus a staged
+    // burst, plus every lcore's pool cache.
     size_t downstream = 0;
     for (const config::Port& p : cfg_.ports)
         downstream += p.role == config::PortRole::downstream;
     if (downstream > 0) {
         const size_t nfwd = cfg_.lcores.forwarding.size();
-        const unsigned n = static_cast<unsigned>(downstream * nfwd * (1024 + 2 * 32) + nfwd * 256);
+        const unsigned n =
+            static_cast<unsigned>((downstream + 1) * nfwd * (1024 + 2 * 32) + nfwd * 256);
         header_pool_ =
             dataplane::create_header_pool("mcfwd_hdr", n, 256, static_cast<int>(rte_socket_id()));
         indirect_pool_ =
@@ -298,6 +304,14 @@ void Runtime::make_pool() {
 
 void Runtime::open_ports() {
     const auto nfwd = static_cast<uint16_t>(cfg_.lcores.forwarding.size());
+    // A proxy's upstream port (the first upstream one) takes what its downstream
+    // ports' senders send (RFC 4605 §4.2).
+    const config::Port* proxy_upstream = nullptr;
+    auto has_role = [](config::PortRole r) {
+        return [r](const config::Port& p) { return p.role == r; };
+    };
+    if (std::ranges::any_of(cfg_.ports, has_role(config::PortRole::downstream)))
+        proxy_upstream = &*std::ranges::find_if(cfg_.ports, has_role(config::PortRole::upstream));
     for (size_t i = 0; i < cfg_.ports.size(); ++i) {
         const config::Port& pc = cfg_.ports[i];
         PortRuntime pr;
@@ -323,10 +337,23 @@ void Runtime::open_ports() {
         for (const config::Receiver& r : cfg_.receivers)
             sink_target |= r.sink.kind == config::SinkKind::port && r.sink.port_index == i;
         const bool speaks = pc.igmp.enabled || pc.mld.enabled;
-        const uint16_t needed = static_cast<uint16_t>((sink_target ? nfwd : 0) + (speaks ? 1 : 0));
-        spec.tx_queues = std::max<uint16_t>({pc.tx_queues, needed, 1});
+        auto tx_queues = [&](bool sink) {
+            const uint16_t n = static_cast<uint16_t>((sink ? nfwd : 0) + (speaks ? 1 : 0));
+            return std::max<uint16_t>({pc.tx_queues, n, 1});
+        };
+        spec.tx_queues = tx_queues(sink_target);
+        // The proxy's upstream port takes its downstream senders' traffic (RFC 4605
+        // §4.2): the forwarding lcores send on it too, when the device has the
+        // queues; without them (net_af_packet qpairs=1, net_pcap with one tx_pcap)
+        // mcfwd runs as before and says so.
+        const bool upstream_sink = &pc == proxy_upstream && !sink_target;
+        if (upstream_sink) {
+            spec.tx_queues_fallback = spec.tx_queues;
+            spec.tx_queues = tx_queues(true);
+            sink_target = true;
+        }
+        const uint16_t needed = tx_queues(sink_target);
         pr.control_queue = sink_target ? nfwd : 0;
-        pr.sink_target = sink_target;
         spec.mtu = pc.mtu;
         // A port that speaks neither protocol has no control traffic to steer.
         spec.steering =
@@ -342,6 +369,7 @@ void Runtime::open_ports() {
                 if (sink_target)
                     tx_why = ", " + std::to_string(nfwd) + " for the forwarding lcore(s) (" +
                              (pc.role == config::PortRole::downstream ? "a downstream port"
+                              : &pc == proxy_upstream                 ? "the proxy's upstream port"
                                                                       : "a receiver's sink") +
                              ")";
                 if (speaks)
@@ -362,6 +390,22 @@ void Runtime::open_ports() {
                                       " TX queues" + tx_why + ")"));
         }
         pr.port = std::make_unique<ethdev::EthdevPort>(std::move(port).value());
+        if (upstream_sink && pr.port->tx_queues() < spec.tx_queues) {
+            sink_target = false;
+            pr.control_queue = 0;
+            const std::string driver = ethdev::driver_name(pr.port->port_id());
+            const std::string n = std::to_string(spec.tx_queues);
+            const std::string fix = driver == "net_af_packet"
+                                        ? " (give it qpairs=" + n + " and rx_queues: " + n + ")"
+                                    : driver == "net_pcap" ? " (give it " + n + " tx_pcap files)"
+                                                           : "";
+            std::printf("mcfwd: port %s: %u TX queue(s), %s needed to forward what the "
+                        "downstream ports' senders send upstream (RFC 4605 §4.2): not "
+                        "forwarded upstream%s\n",
+                        pc.name.c_str(), unsigned(pr.port->tx_queues()), n.c_str(), fix.c_str());
+        }
+        pr.sink_target = sink_target;
+        pr.proxy_upstream = &pc == proxy_upstream;
         if (auto cq = pr.port->control_queue())
             std::printf("mcfwd: port %s: IGMP/MLD steered by rte_flow to RX queue %u\n",
                         pc.name.c_str(), unsigned(*cq));
@@ -479,6 +523,7 @@ void Runtime::open_ports() {
                 "downstream port " + pc.name,
                 outlets_->open_routed("downstream:" + pc.name, id, pc.name, pr.port->mac(),
                                       pc.vlan));
+            pr.routed_outlet = s.outlet;
             if (upstream_owner && *upstream_owner != pr.owner) {
                 ControlLcore& down = *controls_[pr.owner];
                 ControlLcore& up = *controls_[*upstream_owner];
@@ -491,6 +536,13 @@ void Runtime::open_ports() {
                 s.upstream_link = down.to_upstream.get();
                 s.outlet.reset(); // bound on the upstream port's control plane
             }
+        } else if (pr.proxy_upstream && pr.sink_target) {
+            // Routed copies of the downstream senders' packets (RFC 4605 §4.2): no
+            // table entry names this outlet; a downstream port's RX queues add it
+            // to every packet (dataplane/forward.hpp, "Downstream senders").
+            pr.routed_outlet = checked_outlet(
+                "upstream port " + pc.name,
+                outlets_->open_routed("upstream:" + pc.name, id, pc.name, pr.port->mac(), pc.vlan));
         }
         if (errc e = controls_[pr.owner]->cp->add_port(std::move(s)); e != errc::ok)
             throw StartupError(
@@ -627,6 +679,10 @@ void Runtime::make_outlets_and_receivers() {
 }
 
 void Runtime::start_lcores() {
+    const PortRuntime* upstream = nullptr;
+    for (const PortRuntime& pr : ports_)
+        if (pr.proxy_upstream)
+            upstream = &pr;
     // RX queues are spread over the forwarding lcores, round robin.
     size_t next = 0;
     for (PortRuntime& pr : ports_)
@@ -634,6 +690,7 @@ void Runtime::start_lcores() {
             auto& ctx = lcores_[next++ % lcores_.size()]->ctx;
             if (ctx.rx_count == dataplane::max_rx_queues)
                 throw StartupError("too many RX queues for the forwarding lcores");
+            dataplane::DownstreamQueue& dq = ctx.downstream[ctx.rx_count];
             dataplane::RxQueue& rq = ctx.rx[ctx.rx_count++];
             rq = {pr.port->port_id(), q, pr.cfg->vlan ? int32_t(*pr.cfg->vlan) : -1};
             // The port's punt rate, shared out over its queues.
@@ -641,6 +698,15 @@ void Runtime::start_lcores() {
                 rq.punt_rate = std::max<uint32_t>(1, pr.cfg->punt_rate_pps / pr.cfg->rx_queues);
             rq.punt_burst = pr.cfg->punt_burst;
             rq.punt_ring = controls_[pr.owner]->punt; // the port's control lcore
+            // RFC 4605 §4.2: a downstream port's senders reach the upstream port and
+            // every other port whose subscriptions the upstream table holds.
+            // (Not to the upstream port itself when it lacks the TX queues.)
+            if (pr.cfg->role == config::PortRole::downstream && upstream) {
+                dq.upstream_port = upstream->port->port_id();
+                dq.own_outlets = uint64_t{1} << *pr.routed_outlet;
+                if (upstream->routed_outlet)
+                    dq.upstream_outlets = uint64_t{1} << *upstream->routed_outlet;
+            }
         }
     for (auto& l : lcores_) {
         l->ctx.tables = by_port_id_.data();
@@ -839,6 +905,11 @@ void Runtime::print_summary() {
     outlets_->for_each([](table::OutletId, const dataplane::OutletRegistry::Info& o) {
         if (o.owner.starts_with("downstream:"))
             return; // the port's line below
+        if (o.owner.starts_with("upstream:")) {
+            std::printf("  %s: from downstream senders, delivered %llu\n", o.owner.c_str(),
+                        (unsigned long long)o.delivered);
+            return;
+        }
         std::printf("  receiver %s: delivered %llu", o.owner.c_str(),
                     (unsigned long long)o.delivered);
         if (o.ring)

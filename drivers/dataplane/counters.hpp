@@ -37,7 +37,9 @@ namespace mcfwd::dataplane {
     X(header_alloc_failed, "drop (per routed outlet): header or indirect mbuf pool empty")         \
     X(rx_packets, "packets received")                                                              \
     X(punted, "IGMP/MLD packets handed to the control lcore")                                      \
-    X(forwarded, "packets accepted by at least one outlet (fan-out source packets)")
+    X(forwarded, "packets accepted by at least one outlet (fan-out source packets)")               \
+    X(from_downstream,                                                                             \
+      "of forwarded: received on a proxy's downstream port; upstream unless TTL <= 1 (RFC 4605)")
 
 struct alignas(64) LcoreCounters {
 #define MCFWD_DATAPLANE_X(name, desc) uint64_t name = 0;

@@ -220,7 +220,29 @@ void punt(ForwardContext& ctx, RxQueue& q, rte_mbuf* m) noexcept {
     }
 }
 
-void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
+/// The outlets a data packet received on a proxy's downstream port goes to
+/// (forward.hpp, "Downstream senders"): accept is what the upstream port's entry
+/// for the group accepts (0: no entry). Adds what the port's own table accepts,
+/// takes the port's own outlet out and adds the upstream outlet.
+uint64_t downstream_accept(ForwardContext& ctx, const RxQueue& q, const DownstreamQueue& d,
+                           const pktparse::Meta& p, uint64_t accept) noexcept {
+    if (const table::PortTable* own = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr) {
+        const table::GroupEntry* e =
+            likely(!p.v6()) ? own->lookup_v4(p.group4) : own->lookup_v6(p.ip6 + 24);
+        if (e != nullptr)
+            accept |= likely(!p.v6()) ? e->accept_v4(p.src4) : e->accept_v6(p.ip6 + 8);
+    }
+    accept = (accept & ~d.own_outlets) | d.upstream_outlets;
+    ctx.counters.from_downstream += accept != 0;
+    return accept;
+}
+
+/// One RX queue's burst. downstream: the queue is a proxy's downstream port's
+/// (DownstreamQueue::upstream_port set); a separate instance, so that an upstream port's
+/// queues run the per-packet code they ran before downstream senders were
+/// forwarded, with no test of the queue's kind per packet.
+template <bool downstream>
+void poll_queue(ForwardContext& ctx, RxQueue& q, const DownstreamQueue& d) noexcept {
     // 1. RX.
     rte_mbuf* pkts[burst_size];
     const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, burst_size);
@@ -230,7 +252,9 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
     for (uint16_t i = 0; i < n; ++i)
         rte_prefetch0(rte_pktmbuf_mtod(pkts[i], const void*));
 
-    const table::PortTable* table = q.port < ctx.table_count ? ctx.tables[q.port] : nullptr;
+    // A downstream port's data is looked up in the upstream port's table.
+    const size_t table_port = downstream ? size_t(d.upstream_port) : q.port;
+    const table::PortTable* table = table_port < ctx.table_count ? ctx.tables[table_port] : nullptr;
 
     // 2. Parse the burst into its metadata array (written once, read in place),
     //    and start loading each data packet's index line. The lookup runs in
@@ -301,14 +325,28 @@ void poll_queue(ForwardContext& ctx, RxQueue& q) noexcept {
             table == nullptr ? nullptr
             : likely(!p.v6()) ? table->resolve_v4(p.group4, probes[i])
                               : table->resolve_v6(p.ip6 + 24, probes[i]);
-        if (entry == nullptr) {
+        if (!downstream && entry == nullptr) {
             ++ctx.counters.not_member;
             rte_pktmbuf_free(m);
             continue;
         }
         // 5. Filter: which outlets accept this source (RFC 3376 §3.2 per outlet).
-        const uint64_t accept =
-            likely(!p.v6()) ? entry->accept_v4(p.src4) : entry->accept_v6(p.ip6 + 8);
+        //    From a downstream port the upstream outlet always does (RFC 4605 §4.2).
+        uint64_t accept;
+        if constexpr (!downstream) {
+            accept = likely(!p.v6()) ? entry->accept_v4(p.src4) : entry->accept_v6(p.ip6 + 8);
+        } else {
+            accept = entry == nullptr  ? 0
+                     : likely(!p.v6()) ? entry->accept_v4(p.src4)
+                                       : entry->accept_v6(p.ip6 + 8);
+            accept = downstream_accept(ctx, q, d, p, accept);
+            if (unlikely(accept == 0 && entry == nullptr)) {
+                // No upstream outlet (the upstream port lacks the TX queues).
+                ++ctx.counters.not_member;
+                rte_pktmbuf_free(m);
+                continue;
+            }
+        }
         if (accept == 0) {
             ++ctx.counters.source_filtered;
             rte_pktmbuf_free(m);
@@ -359,8 +397,13 @@ void flush(ForwardContext& ctx) noexcept {
 }
 
 void poll_once(ForwardContext& ctx) noexcept {
-    for (size_t i = 0; i < ctx.rx_count; ++i)
-        poll_queue(ctx, ctx.rx[i]);
+    for (size_t i = 0; i < ctx.rx_count; ++i) {
+        const DownstreamQueue& d = ctx.downstream[i];
+        if (d.upstream_port < 0)
+            poll_queue<false>(ctx, ctx.rx[i], d);
+        else
+            poll_queue<true>(ctx, ctx.rx[i], d);
+    }
     // 8. TX what is staged (routed copies and the receivers of their lcore).
     flush(ctx);
     // No table pointer is held past this point.

@@ -146,7 +146,11 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
     // Too few TX queues would fail in rte_eth_dev_configure with a bare EINVAL:
     // name the device's limit and, for net_af_packet, the devarg that raises it
     // (qpairs=N gives N RX and N TX queues, so rx_queues must follow).
-    if (spec.tx_queues > info.max_tx_queues) {
+    p.tx_queues_ = spec.tx_queues;
+    if (p.tx_queues_ > info.max_tx_queues && spec.tx_queues_fallback != 0 &&
+        spec.tx_queues_fallback <= info.max_tx_queues)
+        p.tx_queues_ = spec.tx_queues_fallback;
+    if (p.tx_queues_ > info.max_tx_queues) {
         if (why) {
             const std::string need = std::to_string(spec.tx_queues);
             *why = std::string(info.driver_name ? info.driver_name : "the device") + " has " +
@@ -173,7 +177,7 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
     // port may be configured again (the fallback below does).
     bool running = false;
     auto bring_up = [&](uint16_t nrx) -> errc {
-        rc = rte_eth_dev_configure(port, nrx, spec.tx_queues, &conf);
+        rc = rte_eth_dev_configure(port, nrx, p.tx_queues_, &conf);
         if (rc != 0) {
             set_why(why, "rte_eth_dev_configure", rc);
             return config_errc(rc);
@@ -200,7 +204,7 @@ Result<EthdevPort> open_port(const PortSpec& spec, rte_mempool* pool, std::strin
                 return errc::io;
             }
         }
-        for (uint16_t q = 0; q < spec.tx_queues; ++q) {
+        for (uint16_t q = 0; q < p.tx_queues_; ++q) {
             rc = rte_eth_tx_queue_setup(port, q, tx_desc, sock, nullptr);
             if (rc != 0) {
                 set_why(why, "rte_eth_tx_queue_setup(" + std::to_string(q) + ")", rc);
@@ -276,7 +280,8 @@ EthdevPort::EthdevPort(EthdevPort&& o) noexcept
     : port_id_(o.port_id_), name_(std::move(o.name_)), mac_(o.mac_), mtu_applied_(o.mtu_applied_),
       lsc_intr_(o.lsc_intr_), probed_(o.probed_), device_name_(std::move(o.device_name_)),
       owned_(o.owned_), events_(std::move(o.events_)), control_queue_(o.control_queue_),
-      flows_(std::move(o.flows_)), steering_note_(std::move(o.steering_note_)) {
+      tx_queues_(o.tx_queues_), flows_(std::move(o.flows_)),
+      steering_note_(std::move(o.steering_note_)) {
     o.owned_ = false;
 }
 

@@ -39,6 +39,10 @@ struct PortSpec {
     std::string name;                      // the application's name for the port (logs, telemetry)
     std::string device;                    // vdev "net_pcap0,rx_pcap=a.pcap" or PCI "0000:01:00.0"
     uint16_t rx_queues = 1, tx_queues = 1; // data queues (the control queue is extra)
+    /// Nonzero: when the device has fewer than tx_queues TX queues, configure this
+    /// many instead (EthdevPort::tx_queues() tells which) rather than fail; for
+    /// queues the port can do without (a proxy's upstream port, runtime.cpp).
+    uint16_t tx_queues_fallback = 0;
     uint16_t mtu = 1500;
     uint16_t rx_desc = 1024, tx_desc = 1024;
     Steering steering = Steering::off;
@@ -79,6 +83,8 @@ public:
     /// spec: after the data queues); empty when the rules are not installed.
     /// The control lcore polls it; the forwarding lcores never do.
     std::optional<uint16_t> control_queue() const noexcept { return control_queue_; }
+    /// TX queues configured: spec.tx_queues, or spec.tx_queues_fallback.
+    uint16_t tx_queues() const noexcept { return tx_queues_; }
     /// Why steering is not in use ("off", or the PMD's refusal); empty when it is.
     const std::string& steering_note() const noexcept { return steering_note_; }
 
@@ -120,6 +126,7 @@ private:
     bool owned_ = false;      // false once moved from
     std::unique_ptr<EventFlags> events_;
     std::optional<uint16_t> control_queue_;
+    uint16_t tx_queues_ = 0;
     std::vector<rte_flow*> flows_; // installed control rules, destroyed before close
     std::string steering_note_;
 };

@@ -912,13 +912,15 @@ void Reader::read_receivers(const Field& f, Config& c) {
     size_t downstream = 0;
     for (const Port& p : c.ports)
         downstream += p.role == PortRole::downstream;
+    // A proxy has one more: its upstream port's, for the downstream senders.
+    const size_t proxy_outlets = downstream > 0 ? downstream + 1 : 0;
     for (size_t i = 0; i < rs.size(); ++i) {
-        if (downstream + i + 1 > max_outlets)
+        if (proxy_outlets + i + 1 > max_outlets)
             fail(rs[i].loc, index("receivers", i),
                  "too many outlets: " + std::to_string(rs.size()) + " receiver(s) and " +
-                     std::to_string(downstream) + " downstream port(s), at most " +
-                     std::to_string(max_outlets) + " in all (each is one outlet of the " +
-                     "forwarding tables)");
+                     std::to_string(downstream) + " downstream port(s) (and the upstream " +
+                     "port's), at most " + std::to_string(max_outlets) +
+                     " in all (each is one outlet of the forwarding tables)");
         c.receivers.push_back(read_receiver(rs[i], index("receivers", i), c));
     }
 }

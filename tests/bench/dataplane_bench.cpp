@@ -198,7 +198,10 @@ int ring_port(const std::string& name, rte_ring* rx, rte_ring* tx, rte_mempool* 
 /// poll_once over bursts of 32 IPv4 frames (16 groups, 64-byte payload) each
 /// accepted by receiver sink 0 (recycled to RX) plus range(1) extra outlets:
 /// receiver rings when range(0) == 0, routed TX ports (net_ring) when 1.
-void BM_FanOut(benchmark::State& state) {
+/// downstream: the RX queue is a proxy's downstream port (forward.hpp,
+/// "Downstream senders"): the table is the upstream port's, and every frame also
+/// takes one more routed outlet, the upstream port's.
+void fan_out(benchmark::State& state, bool downstream) {
     if (!eal_up) {
         state.SkipWithError("EAL not initialised");
         return;
@@ -251,6 +254,21 @@ void BM_FanOut(benchmark::State& state) {
         }
         of.push_back({id, &f});
     }
+    table::OutletId upstream_outlet = 0;
+    if (downstream) { // not in the table: the RX queue adds it
+        const std::string n = tag + "_up";
+        sinks.push_back(rte_ring_create(("bs" + n).c_str(), 4096, SOCKET_ID_ANY,
+                                        RING_F_SP_ENQ | RING_F_SC_DEQ));
+        spare_rx.push_back(rte_ring_create(("bsr" + n).c_str(), 64, SOCKET_ID_ANY, 0));
+        const int p = ring_port("bro" + n, spare_rx.back(), sinks.back(), pool);
+        if (p < 0) {
+            state.SkipWithError("upstream port setup failed");
+            return;
+        }
+        out_ports.push_back(uint16_t(p));
+        outlets.add(dataplane::Outlet::routed_tx(uint16_t(p), 0, addr::MacAddr{{2, 0, 0, 0, 1, 0}}),
+                    upstream_outlet);
+    }
     table::Qsbr qsbr(1);
     table::QsbrReclaimer reclaimer(qsbr);
     table::PortTable table(reclaimer);
@@ -262,10 +280,17 @@ void BM_FanOut(benchmark::State& state) {
         table.set_group(s.dst, of);
         frames.push_back(build_frame(s));
     }
-    std::vector<table::PortTable*> tables(size_t(port) + 1, nullptr);
-    tables[size_t(port)] = &table;
+    // Downstream: the table is another port's (an id past the RX port's).
+    const size_t table_port = size_t(port) + (downstream ? 1 : 0);
+    std::vector<table::PortTable*> tables(table_port + 1, nullptr);
+    tables[table_port] = &table;
     auto ctx = std::make_unique<dataplane::ForwardContext>();
     ctx->rx[0] = {uint16_t(port), 0};
+    if (downstream) {
+        ctx->downstream[0].upstream_port = int32_t(table_port);
+        ctx->downstream[0].own_outlets = uint64_t{1} << 63; // no such outlet: nothing masked
+        ctx->downstream[0].upstream_outlets = uint64_t{1} << upstream_outlet;
+    }
     ctx->rx_count = 1;
     ctx->tables = tables.data();
     ctx->table_count = tables.size();
@@ -298,7 +323,7 @@ void BM_FanOut(benchmark::State& state) {
     state.counters["copies_per_pkt"] =
         double(copies) / double(std::max<uint64_t>(1, ctx->counters.rx_packets));
     if (ctx->counters.forwarded != ctx->counters.rx_packets ||
-        copies != ctx->counters.rx_packets * (extra + 1))
+        copies != ctx->counters.rx_packets * (extra + 1 + (downstream ? 1 : 0)))
         state.SkipWithError("not every copy was delivered");
 
     rte_eth_dev_stop(uint16_t(port));
@@ -323,7 +348,15 @@ void BM_FanOut(benchmark::State& state) {
     rte_mempool_free(hdr);
     rte_mempool_free(ind);
 }
+void BM_FanOut(benchmark::State& state) {
+    fan_out(state, false);
+}
+/// The same from a proxy's downstream port: one routed copy more (upstream).
+void BM_DownstreamSender(benchmark::State& state) {
+    fan_out(state, true);
+}
 BENCHMARK(BM_FanOut)->ArgNames({"routed", "extra"})->ArgsProduct({{0, 1}, {0, 1, 2, 4}});
+BENCHMARK(BM_DownstreamSender)->ArgNames({"routed", "extra"})->ArgsProduct({{0, 1}, {0, 1}});
 
 } // namespace
 

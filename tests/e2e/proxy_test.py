@@ -6,7 +6,8 @@ Seven network namespaces (root):
   [tx] s0 --veth-- vs [br: br0, snooping querier] vm --veth-- up0 [mc: mcfwd] dn0 --veth--
        dm [dn: br1, no snooping] ha, hb, hc --veth-- eth0 [ha], eth0 [hb], eth0 [hc]
 
-mcfwd's ports are net_af_packet over up0 (role upstream) and dn0 (role downstream: the
+mcfwd's ports are net_af_packet over up0 (role upstream, qpairs=2: a TX queue for the
+downstream senders' traffic, none here, and one for reports) and dn0 (role downstream: the
 querier and router for the hosts). The hosts are real kernel sockets (IGMPv3 / MLDv2
 forced on ha and hb, IGMPv2 / MLDv1 on hc) joining through IP_ADD_MEMBERSHIP,
 IP_BLOCK_SOURCE, IP_ADD_SOURCE_MEMBERSHIP, MCAST_JOIN_SOURCE_GROUP, MCAST_JOIN_GROUP,
@@ -36,7 +37,7 @@ Checked, before and after the change:
      time, mcfwdctl join / block / set-filter exclude of SSM groups of both families answer
      EINVAL and nothing goes upstream, while join --source does (tests/integration/
      telemetry_test.py checks the error codes of the IPv4 cases without a peer);
-  6. SIGTERM: mcfwd exits 0.
+  6. SIGTERM: mcfwd exits 0; none of the upstream sender's packets went back upstream.
 Exit 77 (meson: skipped) when not root or tools are missing.
 Usage: proxy_test.py MCFWD_BINARY SOURCE_ROOT
 """
@@ -570,7 +571,8 @@ eal: ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-lev
 lcores: {{ control: 0, forwarding: [1] }}
 ports:
   - name: uplink
-    device: "net_af_packet0,iface=up0,qpairs=1"
+    device: "net_af_packet0,iface=up0,qpairs=2"
+    rx_queues: 2
     ipv4: {{ address: 10.99.0.2 }}
     ipv6: {{ link_local: "fe80::99:2" }}
   - name: down
@@ -741,6 +743,14 @@ def run(mcfwd, root, d):
               "after the last member left, %s->%s stopped on the downstream veth %s s after the "
               "leave (%d packets in the second before it; LMQT %.0f s + 1.5 s margin)"
               % (s, g, "%.2f" % last if last is not None else "never", len(before), LMQT))
+    # The upstream port has its outlet for the downstream senders (qpairs=2): the upstream
+    # sender's packets never go back upstream (tests/e2e/downstream_sender_test.py has the
+    # downstream senders).
+    up0_mac = json.loads(sh("ip", "-j", "link", "show", "up0", ns="mc"))[0]["address"]
+    back = sum(1 for p in rdpcap(d + "/vm.pcap") if Raw in p and p.src == up0_mac and
+               bytes(p[Raw].load).startswith(b"e2e S="))
+    check("not forwarded upstream" not in out and back == 0, "the upstream port has its "
+          "outlet, and none of the upstream sender's packets went back upstream (%d)" % back)
     ttls = sorted({ttl for v in wire.values() for _, (ttl, _) in v})
     macs = sorted({mac for v in wire.values() for _, (_, mac) in v})
     if knows_ttl:

@@ -908,6 +908,159 @@ TEST_F(Forwarding, ARoutedOnlyGroupFreesTheReceivedFrameWithItsLastCopy) {
     expect_pools_whole();
 }
 
+// --- Downstream senders (RFC 4605 §4.2) -------------------------------------------
+
+const addr::MacAddr mac_up{{0x02, 0x0f, 0, 0, 0, 0x01}};
+
+/// in_ as a proxy's downstream port: its data looked up in the upstream port's
+/// table, its own routed outlet masked out, the upstream outlet added.
+class DownstreamForwarding : public Forwarding {
+protected:
+    void SetUp() override {
+        Forwarding::SetUp();
+        ASSERT_NO_FATAL_FAILURE(use_routed_pools());
+        up_ = add_routed_outlet(mac_up, std::nullopt);
+        own_ = add_routed_outlet(mac_a, std::nullopt); // in_'s downstream outlet
+        other_ = add_routed_outlet(mac_b, 30);         // another downstream port
+        recv_ = add_ring_outlet();                     // a local receiver (upstream join)
+        local_ = add_ring_outlet();                    // a receiver joined on in_ itself
+        up_port_ = tx_ports_.front().port;             // the upstream outlet's port
+        up_table_ = std::make_unique<table::PortTable>(reclaimer_);
+        tables_.resize(std::max(tables_.size(), size_t(up_port_) + 1), nullptr);
+        tables_[up_port_] = up_table_.get();
+        ctx_->tables = tables_.data();
+        ctx_->table_count = tables_.size();
+        ctx_->downstream[0].upstream_port = up_port_;
+        ctx_->downstream[0].own_outlets = uint64_t{1} << own_;
+        ctx_->downstream[0].upstream_outlets = uint64_t{1} << up_;
+        punt_ = make_ring(64);
+        rings_.push_back(punt_);
+        ctx_->punt_ring = punt_;
+    }
+    void TearDown() override {
+        up_table_.reset();
+        Forwarding::TearDown();
+    }
+    void set_upstream_group(const char* group, const std::vector<OutletModel>& outlets) {
+        std::vector<table::OutletFilter> of;
+        for (const OutletModel& o : outlets)
+            of.push_back({o.id, &o.filter});
+        ASSERT_EQ(up_table_->set_group(ip(group), of), errc::ok);
+    }
+    Bytes frame(const char* src, const char* group, uint8_t ttl = 16) {
+        FrameSpec s = data_spec(src, group, false, 64);
+        s.ttl = ttl;
+        Bytes f = build_frame(s);
+        if (ip(group).is_v4())
+            fix_checksum(f);
+        return f;
+    }
+    /// What each outlet received, freed.
+    std::map<OutletId, std::vector<Bytes>> collect() {
+        std::map<OutletId, std::vector<Bytes>> got;
+        for (const auto& [id, ring] : sinks_)
+            for (rte_mbuf* m : drain(ring)) {
+                got[id].push_back(bytes_of(m));
+                rte_pktmbuf_free(m);
+            }
+        return got;
+    }
+
+    OutletId up_ = 0, own_ = 0, other_ = 0, recv_ = 0, local_ = 0;
+    uint16_t up_port_ = 0;
+    std::unique_ptr<table::PortTable> up_table_;
+    rte_ring* punt_ = nullptr;
+};
+
+TEST_F(DownstreamForwarding, EveryPacketGoesUpstreamAndToTheOtherOutletsPerFiltersNeverBack) {
+    set_upstream_group(
+        "232.1.1.1",
+        {{recv_, include({"10.0.0.1"})}, {own_, exclude({})}, {other_, exclude({"10.0.0.3"})}});
+    set_upstream_group("ff3e::5", {{other_, include({"2001:db8::1"})}, {own_, exclude({})}});
+    set_group("232.1.1.1", {{local_, include({"10.0.0.3"})}}); // in_'s own table
+
+    const Bytes a = frame("10.0.0.1", "232.1.1.1"); // receiver, other port, upstream
+    const Bytes b = frame("10.0.0.2", "232.1.1.1"); // other port, upstream
+    const Bytes c = frame("10.0.0.3", "232.1.1.1"); // local receiver on in_, upstream
+    const Bytes d = frame("10.0.0.1", "232.7.7.7"); // nobody asked: upstream only
+    const Bytes e = frame("2001:db8::1", "ff3e::5");
+    const Bytes f = frame("2001:db8::2", "ff3e::5"); // upstream only: filtered elsewhere
+    for (const Bytes* x : {&a, &b, &c, &d, &e, &f})
+        inject(make_mbuf(*x));
+    // Never upstream: IGMP (punted) and link-local scope groups (parser drop).
+    FrameSpec igmp = spec("10.0.0.9", "224.0.0.22", false);
+    igmp.proto = 2;
+    inject(make_mbuf(build_frame(igmp)));
+    inject(make_mbuf(frame("10.0.0.1", "224.0.0.251")));
+    run_until_drained();
+
+    auto got = collect();
+    EXPECT_EQ(got[up_], (std::vector<Bytes>{
+                            expected_routed(a, mac_up, std::nullopt),
+                            expected_routed(b, mac_up, std::nullopt),
+                            expected_routed(c, mac_up, std::nullopt),
+                            expected_routed(d, mac_up, std::nullopt),
+                            expected_routed(e, mac_up, std::nullopt),
+                            expected_routed(f, mac_up, std::nullopt),
+                        }));
+    EXPECT_EQ(got[other_],
+              (std::vector<Bytes>{expected_routed(a, mac_b, 30), expected_routed(b, mac_b, 30),
+                                  expected_routed(e, mac_b, 30)}));
+    EXPECT_EQ(got[recv_], (std::vector<Bytes>{a})); // untouched, TTL and all
+    EXPECT_EQ(got[local_], (std::vector<Bytes>{c}));
+    EXPECT_TRUE(got[own_].empty()); // never back out of the port it came in on
+    EXPECT_EQ(ctx_->counters.delivered[own_], 0u);
+    EXPECT_EQ(ctx_->counters.forwarded, 6u);
+    EXPECT_EQ(ctx_->counters.from_downstream, 6u);
+    EXPECT_EQ(ctx_->counters.not_member, 0u);
+    EXPECT_EQ(ctx_->counters.source_filtered, 0u);
+    EXPECT_EQ(ctx_->counters.punted, 1u);
+    EXPECT_EQ(ctx_->counters.parse(pktparse::DropReason::link_local_group), 1u);
+    for (rte_mbuf* m : drain(punt_))
+        rte_pktmbuf_free(m);
+    expect_pools_whole();
+}
+
+TEST_F(DownstreamForwarding, AnExpiredTtlReachesReceiversButNeitherUpstreamNorOtherPorts) {
+    set_upstream_group("232.2.2.2", {{recv_, exclude({})}, {other_, exclude({})}});
+    const Bytes one = frame("10.0.0.1", "232.2.2.2", 1);
+    const Bytes two = frame("10.0.0.1", "232.2.2.2", 2);
+    inject(make_mbuf(one));
+    inject(make_mbuf(two));
+    inject(make_mbuf(frame("10.0.0.1", "232.8.8.8", 1))); // upstream only, and expired
+    run_until_drained();
+
+    auto got = collect();
+    EXPECT_EQ(got[recv_], (std::vector<Bytes>{one, two}));
+    EXPECT_EQ(got[up_], (std::vector<Bytes>{expected_routed(two, mac_up, std::nullopt)}));
+    EXPECT_EQ(got[other_], (std::vector<Bytes>{expected_routed(two, mac_b, 30)}));
+    EXPECT_EQ(got[up_][0][14 + 8], 1);         // left with TTL 1
+    EXPECT_EQ(ctx_->counters.ttl_expired, 3u); // TTL 1: upstream and other, then upstream
+    expect_pools_whole();
+}
+
+TEST_F(DownstreamForwarding, TheUpstreamPortsOwnTrafficIsUnchangedAndNeverGoesBackUpstream) {
+    // The upstream port's RX queue: no DownstreamQueue fields, its own table.
+    ctx_->rx[1] = {up_port_, 0};
+    ctx_->rx_count = 2;
+    set_upstream_group("232.3.3.3", {{recv_, exclude({})}, {own_, exclude({})}});
+    const Bytes g = frame("10.0.0.1", "232.3.3.3");
+    ASSERT_EQ(rte_ring_enqueue(tx_ports_.front().rx, make_mbuf(g)), 0);
+    ASSERT_EQ(rte_ring_enqueue(tx_ports_.front().rx, make_mbuf(frame("10.0.0.1", "232.9.9.9"))), 0);
+    dataplane::poll_once(*ctx_);
+    ASSERT_EQ(rte_ring_count(tx_ports_.front().rx), 0u);
+
+    auto got = collect();
+    EXPECT_EQ(got[recv_], (std::vector<Bytes>{g}));
+    EXPECT_EQ(got[own_], (std::vector<Bytes>{expected_routed(g, mac_a, std::nullopt)}));
+    EXPECT_TRUE(got[up_].empty());
+    EXPECT_TRUE(got[other_].empty());
+    EXPECT_EQ(ctx_->counters.not_member, 1u);
+    EXPECT_EQ(ctx_->counters.forwarded, 1u);
+    EXPECT_EQ(ctx_->counters.from_downstream, 0u);
+    expect_pools_whole();
+}
+
 TEST(OutletSet, RoutedOutletsAreMarkedAndTheirVlanChecked) {
     dataplane::OutletSet set;
     OutletId id;
@@ -951,7 +1104,7 @@ TEST(DataplaneCounters, EveryCounterHasOneUniqueNameAndADescription) {
         ++n;
     });
     EXPECT_EQ(names.size(), n);
-    EXPECT_EQ(n, 13 + pktparse::drop_reason_count); // the data path's 13 and the parser's
+    EXPECT_EQ(n, 14 + pktparse::drop_reason_count); // the data path's 14 and the parser's
     EXPECT_TRUE(names.count("parse_not_ip"));
     EXPECT_TRUE(names.count("source_filtered"));
     EXPECT_TRUE(names.count("ttl_expired"));

@@ -248,6 +248,33 @@ TEST_F(OpenPortOnVeth, NetAfPacketWithTooFewQpairsForItsTxQueuesNamesTheDevarg) 
                    "device string and set rx_queues: 2");
 }
 
+// A port that can do without its extra TX queues (a proxy's upstream port: one per
+// forwarding lcore for the downstream senders' traffic) opens with the fallback
+// count and says so; one that has them gets them.
+TEST_F(OpenPortOnVeth, TxQueuesFallBackWhenTheDeviceHasTooFew) {
+    std::string why;
+    auto few = open_port({.name = "afp",
+                          .device = "net_af_packet12,iface=" + iface,
+                          .tx_queues = 2,
+                          .tx_queues_fallback = 1},
+                         pool(), &why);
+    ASSERT_TRUE(few.ok()) << why;
+    EXPECT_EQ(few->tx_queues(), 1);
+    rte_eth_dev_info info{};
+    ASSERT_EQ(rte_eth_dev_info_get(few->port_id(), &info), 0);
+    EXPECT_EQ(info.nb_tx_queues, 1);
+}
+
+TEST(OpenPort, TxQueuesFallbackUnusedWhenTheDeviceHasEnough) {
+    mcfwd::testing::EalEnvironment::require();
+    std::string why;
+    auto port = open_port(
+        {.name = "n", .device = "net_null4,no-rx=1", .tx_queues = 3, .tx_queues_fallback = 1},
+        pool(), &why);
+    ASSERT_TRUE(port.ok()) << why;
+    EXPECT_EQ(port->tx_queues(), 3);
+}
+
 TEST(EthdevPort, LinkDownAndUpOnNetRing) {
     mcfwd::testing::EalEnvironment::require();
     std::string why;

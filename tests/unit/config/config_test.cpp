@@ -592,7 +592,8 @@ std::string with_receivers(const std::string& ports, int n) {
 }
 
 // Each receiver and each downstream port is one outlet of the forwarding tables,
-// whose masks have 64 bits: the 65th is refused at its own entry, before EAL.
+// whose masks have 64 bits, and a proxy's upstream port one more (its downstream
+// senders' traffic): the 65th is refused at its own entry, before EAL.
 TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
     const std::string one_port = "ports: [{ name: up, device: net_null0 }]\n";
     EXPECT_EQ(load_string(with_receivers(one_port, 64), "t.yaml").receivers.size(), 64u);
@@ -609,13 +610,13 @@ TEST(ConfigOutlets, SixtyFourOutletsFitAndTheSixtyFifthIsRefusedWhereItStands) {
                               "  - { name: up, device: net_null0 }\n"
                               "  - { name: down, device: net_null1, role: downstream,"
                               " ipv4: { address: 198.51.100.1 } }\n";
-    EXPECT_EQ(load_string(with_receivers(proxy, 63), "t.yaml").receivers.size(), 63u);
+    EXPECT_EQ(load_string(with_receivers(proxy, 62), "t.yaml").receivers.size(), 62u);
     try {
-        load_string(with_receivers(proxy, 64), "t.yaml");
-        FAIL() << "64 receivers beside a downstream port were accepted";
+        load_string(with_receivers(proxy, 63), "t.yaml");
+        FAIL() << "63 receivers beside a downstream port and the upstream port were accepted";
     } catch (const ConfigError& e) {
         const std::string what = e.what();
-        EXPECT_NE(what.find("receivers[63]"), std::string::npos) << what;
+        EXPECT_NE(what.find("receivers[62]"), std::string::npos) << what;
         EXPECT_NE(what.find("1 downstream port(s)"), std::string::npos) << what;
     }
 }
