@@ -185,7 +185,6 @@ struct ControlLcore {
     /// Consumer (the upstream port's owner): the other lcores' channels.
     std::vector<control::UpstreamChannel*> from_downstream;
     uint64_t last_link_check = 0, last_netlink = 0;
-    int exit_code = 0;
 };
 
 class Runtime {
