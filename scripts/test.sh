@@ -43,8 +43,8 @@ configure() {
 }
 
 # Tests whose point is concurrency: built and run again under ThreadSanitizer.
-TSAN_TESTS=(table)
-TSAN_TARGETS=(tests/unit/table/test_table)
+TSAN_TESTS=(table base)
+TSAN_TARGETS=(tests/unit/table/test_table tests/unit/base/test_base)
 
 # run DIR LABEL "TARGETS" MESON_TEST_ARGS...: build the targets (everything when
 # empty), run meson test with the arguments, keep the JUnit log for counting.

@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <sched.h>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -65,11 +66,37 @@ std::string at(const config::Config& c, config::Location where, const std::strin
 }
 
 std::vector<std::string> eal_arguments(const config::Config& cfg, const Options& opts) {
-    std::string cores = std::to_string(cfg.lcores.control);
-    for (unsigned l : cfg.lcores.forwarding)
-        cores += "," + std::to_string(l);
-    std::vector<std::string> args = {"mcfwd", "-l", cores,
-                                     "--main-lcore=" + std::to_string(cfg.lcores.control)};
+    // Every control lcore runs a control loop over the ports it owns; the first is
+    // the main lcore (docs/CONFIGURATION.md: lcores.control, ports[].control_lcore).
+    const unsigned control = cfg.lcores.control.front();
+    std::vector<unsigned> ids = cfg.lcores.control;
+    ids.insert(ids.end(), cfg.lcores.forwarding.begin(), cfg.lcores.forwarding.end());
+    // Lcore i runs on CPU i (-l). An id with no such CPU among the ones this process
+    // may use runs as a thread over all of them (--lcores i@(cpus)), said at start.
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+        CPU_ZERO(&allowed);
+    std::string cpus, cores, homeless;
+    for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed))
+            cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+    for (unsigned l : ids) {
+        const bool own = l < CPU_SETSIZE && CPU_ISSET(l, &allowed);
+        if (!own)
+            homeless += (homeless.empty() ? "" : ",") + std::to_string(l);
+        cores += (cores.empty() ? "" : ",") + std::to_string(l) +
+                 (own || cpus.empty() ? "" : "@(" + cpus + ")");
+    }
+    std::vector<std::string> args = {"mcfwd"};
+    if (homeless.empty() || cpus.empty()) {
+        args.insert(args.end(), {"-l", cores});
+    } else {
+        std::printf("mcfwd: lcore(s) %s have no CPU of their own: threads over CPUs %s\n",
+                    homeless.c_str(), cpus.c_str());
+        args.push_back("--lcores=" + cores);
+    }
+    args.push_back("--main-lcore=" + std::to_string(control));
     args.insert(args.end(), cfg.eal.begin(), cfg.eal.end());
     args.insert(args.end(), opts.eal_args.begin(), opts.eal_args.end());
     // DPDK 22.11's telemetry warns on every start "No legacy callbacks, legacy
@@ -118,6 +145,7 @@ static_assert(config::max_ports == RTE_MAX_ETHPORTS,
 
 struct PortRuntime {
     const config::Port* cfg = nullptr;
+    size_t owner = 0; // index in lcores.control of the control lcore that owns the port
     std::unique_ptr<ethdev::EthdevPort> port;
     std::unique_ptr<ethdev::EthdevDriver> driver;
     std::unique_ptr<table::PortTable> table;
@@ -135,12 +163,37 @@ struct PortRuntime {
     uint64_t control_tx = 0, control_tx_failed = 0, control_tx_retried = 0;
 };
 
+class Runtime;
+
+/// One control lcore: its control plane over the ports it owns, the ring the
+/// forwarding lcores punt those ports' IGMP/MLD into, its own defer queue on the
+/// shared QSBR variable (it writes its ports' tables), its own netlink socket and
+/// telemetry mailbox. Nothing in it is touched by another control lcore; what
+/// crosses is the UpstreamChannel of downstream ports to the proxy's upstream port.
+struct ControlLcore {
+    size_t index = 0;
+    unsigned lcore_id = 0;
+    Runtime* rt = nullptr;
+    rte_ring* punt = nullptr;
+    std::unique_ptr<ethdev::DpdkReclaimer> reclaimer; // before cp: outlives its tables
+    std::unique_ptr<SplitMix> rng;
+    std::unique_ptr<control::ControlPlane> cp;
+    std::vector<PortRuntime*> ports;                 // owned, config order
+    std::optional<ethdev::KernelLinks> kernel_links; // when an owned port is kernel-backed
+    /// Producer: this lcore's downstream ports' changes to the upstream port's owner.
+    std::unique_ptr<control::UpstreamChannel> to_upstream;
+    /// Consumer (the upstream port's owner): the other lcores' channels.
+    std::vector<control::UpstreamChannel*> from_downstream;
+    uint64_t last_link_check = 0, last_netlink = 0;
+};
+
 class Runtime {
 public:
     Runtime(const config::Config& cfg, const Options& opts)
         : cfg_(cfg), opts_(opts), eal_(eal_arguments(cfg, opts)) {}
     ~Runtime() {
         // Also on a startup failure after some lcores were launched.
+        stop_control_.store(true, std::memory_order_relaxed);
         stop_.store(true, std::memory_order_relaxed);
         if (launched_)
             rte_eal_mp_wait_lcore();
@@ -156,6 +209,9 @@ private:
     void make_outlets_and_receivers();
     void start_lcores();
     void control_loop();
+    static int control_main(void* arg);
+    unsigned control_turn(ControlLcore& c, uint64_t now);
+    void leave_all(ControlLcore& c);
     bool link_up(const PortRuntime& p) const;
     void set_link(PortRuntime& p, bool up);
     void shutdown();
@@ -169,11 +225,9 @@ private:
     // Always on: a capture is wanted when something is wrong, without a restart.
     ethdev::PacketCapture capture_;
     ethdev::TscClock clock_;
-    SplitMix rng_{rte_get_tsc_cycles()};
     rte_mempool* pool_ = nullptr;
     rte_mempool* header_pool_ = nullptr;   // routed copies' headers (downstream ports)
     rte_mempool* indirect_pool_ = nullptr; // routed copies' payload references
-    rte_ring* punt_ = nullptr;
     // The forwarding tables' memory: DPDK's, on the forwarding lcores' socket.
     // Declared before the reclaimer, which frees retired table memory into it.
     std::unique_ptr<ethdev::RteAllocator> table_memory_;
@@ -181,13 +235,12 @@ private:
     // outlets back to it.
     std::unique_ptr<dataplane::OutletRegistry> outlets_;
     std::unique_ptr<ethdev::DpdkQsbr> qsbr_;
-    std::unique_ptr<ethdev::DpdkReclaimer> reclaimer_;
-    std::unique_ptr<control::ControlPlane> cp_;
+    std::vector<std::unique_ptr<ControlLcore>> controls_; // lcores.control order
     std::vector<PortRuntime> ports_;            // config order
     std::vector<table::PortTable*> by_port_id_; // DPDK port id -> table
-    std::optional<ethdev::KernelLinks> kernel_links_; // when a port is kernel-backed
     std::vector<std::unique_ptr<Lcore>> lcores_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> stop_control_{false}; // the control lcores after the first
     bool launched_ = false;
     std::unique_ptr<Telemetry> telemetry_; // last: gone before the counters it reads
 };
@@ -198,9 +251,6 @@ void Runtime::make_pool() {
                                     static_cast<int>(rte_socket_id()));
     if (!pool_)
         throw StartupError(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
-    punt_ = rte_ring_create("mcfwd_punt", 1024, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (!punt_)
-        throw StartupError(std::string("cannot create the punt ring: ") + rte_strerror(rte_errno));
     // A routed copy holds one header and one indirect mbuf until its TX queue
     // frees it: per routed outlet (each downstream port, and the upstream port for
     // the downstream senders) and forwarding lcore a queue's worth plus a staged
@@ -229,10 +279,26 @@ void Runtime::make_pool() {
     if (!q)
         throw StartupError("cannot create the RCU variable");
     qsbr_ = std::move(q).value();
-    reclaimer_ = std::make_unique<ethdev::DpdkReclaimer>(*qsbr_);
-    cp_ = std::make_unique<control::ControlPlane>(
-        membership::Limits{cfg_.limits.max_filter_sources, cfg_.limits.max_merged_sources}, clock_,
-        rng_);
+    // One control plane per control lcore, each with its own punt ring ("mcfwd_punt",
+    // then "mcfwd_punt1", ...) and defer queue.
+    for (size_t k = 0; k < cfg_.lcores.control.size(); ++k) {
+        auto c = std::make_unique<ControlLcore>();
+        c->index = k;
+        c->lcore_id = cfg_.lcores.control[k];
+        c->rt = this;
+        const std::string ring = k == 0 ? "mcfwd_punt" : "mcfwd_punt" + std::to_string(k);
+        c->punt = rte_ring_create(ring.c_str(), 1024, static_cast<int>(rte_socket_id()),
+                                  RING_F_SC_DEQ);
+        if (!c->punt)
+            throw StartupError(std::string("cannot create the punt ring: ") +
+                               rte_strerror(rte_errno));
+        c->reclaimer = std::make_unique<ethdev::DpdkReclaimer>(*qsbr_);
+        c->rng = std::make_unique<SplitMix>(rte_get_tsc_cycles() + k);
+        c->cp = std::make_unique<control::ControlPlane>(
+            membership::Limits{cfg_.limits.max_filter_sources, cfg_.limits.max_merged_sources},
+            clock_, *c->rng);
+        controls_.push_back(std::move(c));
+    }
 }
 
 void Runtime::open_ports() {
@@ -249,6 +315,13 @@ void Runtime::open_ports() {
         const config::Port& pc = cfg_.ports[i];
         PortRuntime pr;
         pr.cfg = &pc;
+        pr.owner = static_cast<size_t>(
+            std::find(cfg_.lcores.control.begin(), cfg_.lcores.control.end(), pc.control_lcore) -
+            cfg_.lcores.control.begin());
+        if (pr.owner >= controls_.size()) // the configuration checked it
+            throw StartupError("port " + pc.name + ": control lcore " +
+                               std::to_string(pc.control_lcore) + " is not in lcores.control");
+        ControlLcore& owner = *controls_[pr.owner];
         ethdev::PortSpec spec;
         spec.name = pc.name;
         spec.device = pc.device;
@@ -344,14 +417,15 @@ void Runtime::open_ports() {
         // filter that decides what reaches the port (ethdev/kernel_mc.hpp).
         if (auto ifindex = ethdev::kernel_ifindex(pr.port->port_id())) {
             // Its link state is the kernel interface's (ethdev/kernel_link.hpp).
-            if (!kernel_links_) {
+            // One netlink socket per control lcore, for the ports it owns.
+            if (!owner.kernel_links) {
                 auto links = ethdev::KernelLinks::open(&why);
                 if (!links)
                     throw StartupError("port " + pc.name +
                                        ": cannot follow kernel link state: " + why);
-                kernel_links_.emplace(std::move(links).value());
+                owner.kernel_links.emplace(std::move(links).value());
             }
-            kernel_links_->watch(*ifindex);
+            owner.kernel_links->watch(*ifindex);
             pr.ifindex = ifindex;
             auto list = ethdev::KernelMcList::open(*ifindex, &why);
             if (list)
@@ -363,10 +437,19 @@ void Runtime::open_ports() {
         }
         pr.confirm_tx = ethdev::driver_name(pr.port->port_id()) == "net_af_packet";
         pr.table = std::make_unique<table::PortTable>(
-            *reclaimer_, table::PortTableOptions{.allocator = table_memory_.get()});
+            *owner.reclaimer, table::PortTableOptions{.allocator = table_memory_.get()});
         pr.link = link_up(pr);
         ports_.push_back(std::move(pr));
     }
+    for (PortRuntime& pr : ports_)
+        controls_[pr.owner]->ports.push_back(&pr);
+    // The proxy's upstream port (the first upstream port): its owner merges every
+    // downstream port's state. A downstream port on another control lcore reaches it
+    // through that lcore's channel (control/upstream_link.hpp).
+    std::optional<size_t> upstream_owner;
+    for (PortRuntime& pr : ports_)
+        if (pr.cfg->role == config::PortRole::upstream && !upstream_owner)
+            upstream_owner = pr.owner;
     // The proxy's upstream port (the first upstream one) must exist before any
     // downstream port joins on it: upstream ports are added first.
     std::vector<PortRuntime*> order;
@@ -440,6 +523,18 @@ void Runtime::open_ports() {
                 outlets_->open_routed("downstream:" + pc.name, id, pc.name, pr.port->mac(),
                                       pc.vlan));
             pr.routed_outlet = s.outlet;
+            if (upstream_owner && *upstream_owner != pr.owner) {
+                ControlLcore& down = *controls_[pr.owner];
+                ControlLcore& up = *controls_[*upstream_owner];
+                if (!down.to_upstream) {
+                    down.to_upstream = std::make_unique<control::UpstreamChannel>();
+                    up.from_downstream.push_back(down.to_upstream.get());
+                }
+                if (errc e = up.cp->add_remote_downstream(id, pc.name, s.outlet); e != errc::ok)
+                    throw StartupError("port " + pc.name + ": " + std::string(errc_name(e)));
+                s.upstream_link = down.to_upstream.get();
+                s.outlet.reset(); // bound on the upstream port's control plane
+            }
         } else if (pr.proxy_upstream && pr.sink_target) {
             // Routed copies of the downstream senders' packets (RFC 4605 §4.2): no
             // table entry names this outlet; a downstream port's RX queues add it
@@ -448,7 +543,7 @@ void Runtime::open_ports() {
                 "upstream port " + pc.name,
                 outlets_->open_routed("upstream:" + pc.name, id, pc.name, pr.port->mac(), pc.vlan));
         }
-        if (errc e = cp_->add_port(std::move(s)); e != errc::ok)
+        if (errc e = controls_[pr.owner]->cp->add_port(std::move(s)); e != errc::ok)
             throw StartupError(
                 "port " + pc.name + ": " + std::string(errc_name(e)) +
                 (e == errc::no_device ? " (a downstream port needs an upstream port)" : ""));
@@ -518,7 +613,7 @@ void Runtime::make_lcores() {
         counters.push_back(&l->ctx.counters);
         lcores_.push_back(std::move(l));
     }
-    outlets_ = std::make_unique<dataplane::OutletRegistry>(std::move(counters), *reclaimer_,
+    outlets_ = std::make_unique<dataplane::OutletRegistry>(std::move(counters), *controls_[0]->reclaimer,
                                                            static_cast<int>(rte_socket_id()));
 }
 
@@ -533,9 +628,10 @@ table::OutletId Runtime::checked_outlet(const std::string& who, Result<table::Ou
 }
 
 // The configured receivers, as add_receiver makes them at run time: the sink,
-// then the receiver, then its joins.
+// then the receiver, then its joins. With several control lcores the receiver is
+// opened on every control plane (it may join on any port) with the same outlet,
+// and each join is made on the control plane that owns its port.
 void Runtime::make_outlets_and_receivers() {
-    auto& engine = cp_->engine();
     for (PortRuntime& pr : ports_)
         if (pr.sink_target)
             outlets_->allow_port_sink(pr.port->port_id(), pr.cfg->name);
@@ -556,14 +652,20 @@ void Runtime::make_outlets_and_receivers() {
                                     : "a sink on port " + rc.sink.name + ": " +
                                           std::string(errc_name(sink.error()))));
         const table::OutletId id = checked_outlet("receiver " + rc.name, std::move(sink));
-        auto rid = engine.open_receiver(rc.name);
-        if (!rid)
-            throw StartupError("receiver " + rc.name + ": " + std::string(errc_name(rid.error())));
-        cp_->publisher().bind_receiver(*rid, id);
+        std::vector<membership::ReceiverId> rids;
+        for (auto& c : controls_) {
+            auto rid = c->cp->engine().open_receiver(rc.name);
+            if (!rid)
+                throw StartupError("receiver " + rc.name + ": " +
+                                   std::string(errc_name(rid.error())));
+            c->cp->publisher().bind_receiver(*rid, id);
+            rids.push_back(*rid);
+        }
         for (const config::Join& j : rc.joins) {
-            const uint16_t port = ports_[j.port_index].port->port_id();
-            errc e =
-                engine.set_filter(*rid, port, j.group, j.filter.mode, j.filter.sources.as_vector());
+            const PortRuntime& pr = ports_[j.port_index];
+            const uint16_t port = pr.port->port_id();
+            errc e = controls_[pr.owner]->cp->engine().set_filter(
+                rids[pr.owner], port, j.group, j.filter.mode, j.filter.sources.as_vector());
             if (e != errc::ok)
                 throw StartupError(at(cfg_, j.location,
                                       "receivers[" + std::to_string(&rc - cfg_.receivers.data()) +
@@ -594,6 +696,7 @@ void Runtime::start_lcores() {
             if (pr.cfg->punt_rate_pps != 0)
                 rq.punt_rate = std::max<uint32_t>(1, pr.cfg->punt_rate_pps / pr.cfg->rx_queues);
             rq.punt_burst = pr.cfg->punt_burst;
+            rq.punt_ring = controls_[pr.owner]->punt; // the port's control lcore
             // RFC 4605 §4.2: a downstream port's senders reach the upstream port and
             // every other port whose subscriptions the upstream table holds.
             // (Not to the upstream port itself when it lacks the TX queues.)
@@ -608,7 +711,7 @@ void Runtime::start_lcores() {
         l->ctx.tables = by_port_id_.data();
         l->ctx.table_count = by_port_id_.size();
         l->ctx.outlets = &outlets_->lcore(l->reader_id);
-        l->ctx.punt_ring = punt_;
+        l->ctx.punt_ring = controls_[0]->punt;
         l->ctx.header_pool = header_pool_;
         l->ctx.indirect_pool = indirect_pool_;
         l->ctx.qsbr = qsbr_->get();
@@ -619,6 +722,12 @@ void Runtime::start_lcores() {
             throw StartupError("cannot launch lcore " + std::to_string(l->lcore_id));
         launched_ = true;
     }
+    // The other control lcores, after the forwarding lcores (their punts arrive).
+    for (size_t k = 1; k < controls_.size(); ++k) {
+        if (rte_eal_remote_launch(control_main, controls_[k].get(), controls_[k]->lcore_id) != 0)
+            throw StartupError("cannot launch control lcore " +
+                               std::to_string(controls_[k]->lcore_id));
+    }
 }
 
 uint64_t Runtime::rx_total() const {
@@ -628,56 +737,83 @@ uint64_t Runtime::rx_total() const {
     return n;
 }
 
+// One turn of a control lcore's loop over the ports it owns; returns the frames
+// it took (0: the loop may sleep a little).
+unsigned Runtime::control_turn(ControlLcore& c, uint64_t now) {
+    const uint64_t hz = rte_get_tsc_hz();
+    control::ControlPlane& cp = *c.cp;
+    rte_mbuf* burst[32];
+    // IGMP / MLD: punted by the forwarding lcores, or steered by rte_flow
+    // to a port's control RX queue (only its owner polls that queue).
+    auto take = [&](unsigned count) {
+        for (unsigned i = 0; i < count; ++i) {
+            cp.on_control_frame(burst[i]->port, {rte_pktmbuf_mtod(burst[i], const uint8_t*),
+                                                 burst[i]->data_len});
+            rte_pktmbuf_free(burst[i]);
+        }
+    };
+    unsigned n = rte_ring_dequeue_burst(c.punt, reinterpret_cast<void**>(burst), 32, nullptr);
+    take(n);
+    for (PortRuntime* pr : c.ports)
+        if (auto cq = pr->port->control_queue()) {
+            const uint16_t got = rte_eth_rx_burst(pr->port->port_id(), *cq, burst, 32);
+            take(got);
+            n += got;
+        }
+    // Link state: the kernel's notifications for kernel-backed ports, the
+    // PMD's events where it raises them, and polling once a second anyway.
+    const bool check_links = now - c.last_link_check > hz;
+    if (c.kernel_links && now - c.last_netlink > hz / 100) {
+        c.last_netlink = now;
+        for (unsigned ifindex : c.kernel_links->poll())
+            for (PortRuntime* pr : c.ports)
+                if (pr->ifindex == ifindex)
+                    set_link(*pr, c.kernel_links->up(ifindex));
+    }
+    for (PortRuntime* pr : c.ports) {
+        ethdev::PortEvents ev = pr->port->take_events();
+        if (ev.reset_requested && pr->port->restart() == errc::ok)
+            if (auto* nic = cp.controller().nic_filter(pr->port->port_id()))
+                nic->reprogram();
+        if (ev.lsc_changed || check_links)
+            set_link(*pr, link_up(*pr));
+    }
+    if (check_links)
+        c.last_link_check = now;
+    telemetry_->poll(c.index);
+    // Downstream ports' changes: the other lcores' into this one's upstream merge,
+    // this one's held-back changes into its channel.
+    for (control::UpstreamChannel* ch : c.from_downstream)
+        n += unsigned(ch->deliver(cp));
+    cp.poll();
+    if (c.to_upstream)
+        c.to_upstream->flush();
+    c.reclaimer->reclaim();
+    return n;
+}
+
+int Runtime::control_main(void* arg) {
+    auto& c = *static_cast<ControlLcore*>(arg);
+    Runtime& rt = *c.rt;
+    c.last_link_check = c.last_netlink = rte_get_tsc_cycles();
+    while (!rt.stop_control_.load(std::memory_order_relaxed))
+        if (rt.control_turn(c, rte_get_tsc_cycles()) == 0)
+            rte_delay_us_sleep(100);
+    rt.leave_all(c);
+    return 0;
+}
+
 void Runtime::control_loop() {
+    ControlLcore& c = *controls_[0];
     const uint64_t hz = rte_get_tsc_hz();
     const uint64_t start = rte_get_tsc_cycles();
-    uint64_t last_rx = rx_total(), last_rx_change = start, last_link_check = start;
-    uint64_t last_netlink = start;
-    rte_mbuf* burst[32];
+    uint64_t last_rx = rx_total(), last_rx_change = start;
+    c.last_link_check = c.last_netlink = start;
     while (!g_signal.load(std::memory_order_relaxed)) {
         const uint64_t now = rte_get_tsc_cycles();
         if (opts_.duration && double(now - start) / double(hz) >= *opts_.duration)
             break;
-        // IGMP / MLD: punted by the forwarding lcores, or steered by rte_flow
-        // to a port's control RX queue (only this lcore polls that queue).
-        auto take = [&](unsigned count) {
-            for (unsigned i = 0; i < count; ++i) {
-                cp_->on_control_frame(burst[i]->port, {rte_pktmbuf_mtod(burst[i], const uint8_t*),
-                                                       burst[i]->data_len});
-                rte_pktmbuf_free(burst[i]);
-            }
-        };
-        unsigned n = rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
-        take(n);
-        for (PortRuntime& pr : ports_)
-            if (auto cq = pr.port->control_queue()) {
-                const uint16_t got = rte_eth_rx_burst(pr.port->port_id(), *cq, burst, 32);
-                take(got);
-                n += got;
-            }
-        // Link state: the kernel's notifications for kernel-backed ports, the
-        // PMD's events where it raises them, and polling once a second anyway.
-        const bool check_links = now - last_link_check > hz;
-        if (kernel_links_ && now - last_netlink > hz / 100) {
-            last_netlink = now;
-            for (unsigned ifindex : kernel_links_->poll())
-                for (PortRuntime& pr : ports_)
-                    if (pr.ifindex == ifindex)
-                        set_link(pr, kernel_links_->up(ifindex));
-        }
-        for (PortRuntime& pr : ports_) {
-            ethdev::PortEvents ev = pr.port->take_events();
-            if (ev.reset_requested && pr.port->restart() == errc::ok)
-                if (auto* nic = cp_->controller().nic_filter(pr.port->port_id()))
-                    nic->reprogram();
-            if (ev.lsc_changed || check_links)
-                set_link(pr, link_up(pr));
-        }
-        if (check_links)
-            last_link_check = now;
-        telemetry_->poll();
-        cp_->poll();
-        reclaimer_->reclaim();
+        const unsigned n = control_turn(c, now);
         // --idle-exit: stop once the ports have been quiet that long (a replayed
         // capture has ended).
         const uint64_t rx = rx_total();
@@ -695,7 +831,7 @@ void Runtime::control_loop() {
 
 // DPDK 22.11's net_af_packet says "up" forever; the kernel interface knows.
 bool Runtime::link_up(const PortRuntime& p) const {
-    return p.ifindex ? kernel_links_->up(*p.ifindex) : p.port->link_up();
+    return p.ifindex ? controls_[p.owner]->kernel_links->up(*p.ifindex) : p.port->link_up();
 }
 
 void Runtime::set_link(PortRuntime& p, bool up) {
@@ -707,40 +843,50 @@ void Runtime::set_link(PortRuntime& p, bool up) {
     // Down detaches the port's memberships; up announces every one again
     // (state-change reports with their retransmissions) and restarts a
     // downstream port's queriers (startup queries): control/control_plane.hpp.
-    cp_->set_link(p.port->port_id(), up);
+    controls_[p.owner]->cp->set_link(p.port->port_id(), up);
 }
 
-void Runtime::shutdown() {
-    // Leave every group on the wire while the ports still run (RFC 3376 §5.1:
-    // TO_IN {} / leave, Robustness copies), then stop the data path. The copies
-    // after the first are spaced by the unsolicited report interval, up to
-    // shutdown.leave_deadline_ms; forwarding goes on meanwhile.
-    telemetry_->stop(); // no more requests: the leaves below are the last changes
+// A control lcore's part of the shutdown: every group of its ports left on the
+// wire (RFC 3376 §5.1: TO_IN {} / leave, Robustness copies) while the ports still
+// run. The copies after the first are spaced by the unsolicited report interval,
+// up to shutdown.leave_deadline_ms; forwarding goes on meanwhile.
+void Runtime::leave_all(ControlLcore& c) {
+    control::ControlPlane& cp = *c.cp;
     const uint64_t deadline =
         rte_get_tsc_cycles() + cfg_.shutdown.leave_deadline_ms * (rte_get_tsc_hz() / 1000);
     const bool spaced = cfg_.shutdown.leave_deadline_ms > 0;
-    cp_->leave_all(spaced ? host::HostEngine::Spacing::spaced : host::HostEngine::Spacing::at_once);
-    cp_->poll();
-    while (cp_->leaving() && rte_get_tsc_cycles() < deadline) {
+    cp.leave_all(spaced ? host::HostEngine::Spacing::spaced : host::HostEngine::Spacing::at_once);
+    cp.poll();
+    while (cp.leaving() && rte_get_tsc_cycles() < deadline) {
         // Control frames still arrive; they no longer matter.
         rte_mbuf* burst[32];
         const unsigned n =
-            rte_ring_dequeue_burst(punt_, reinterpret_cast<void**>(burst), 32, nullptr);
+            rte_ring_dequeue_burst(c.punt, reinterpret_cast<void**>(burst), 32, nullptr);
         rte_pktmbuf_free_bulk(burst, n);
         rte_delay_us_sleep(1000);
-        cp_->poll();
+        cp.poll();
     }
-    if (cp_->leaving()) {
+    if (cp.leaving()) {
         // Not all copies went out by the deadline: say so rather than hide it.
         std::printf("mcfwd: shutdown: leave retransmissions still pending at the %u ms deadline\n",
                     cfg_.shutdown.leave_deadline_ms);
     }
+}
+
+void Runtime::shutdown() {
+    // Each control lcore leaves its ports' groups, then the data path stops.
+    telemetry_->stop(); // no more requests: the leaves below are the last changes
+    stop_control_.store(true, std::memory_order_relaxed);
+    leave_all(*controls_[0]);
+    for (size_t k = 1; k < controls_.size(); ++k)
+        rte_eal_wait_lcore(controls_[k]->lcore_id);
     stop_.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();
     launched_ = false;
     for (auto& l : lcores_)
         qsbr_->unregister_reader(l->reader_id);
-    reclaimer_->synchronize();
+    for (auto& c : controls_)
+        c->reclaimer->synchronize();
 }
 
 void Runtime::print_summary() {
@@ -771,21 +917,32 @@ void Runtime::print_summary() {
     });
     std::printf("  control:");
     bool any_control = false;
-    control::for_each_counter(
-        cp_->counters(), [&](std::string_view name, std::string_view, uint64_t v) {
-            if (v)
-                std::printf(" %.*s=%llu", int(name.size()), name.data(), (unsigned long long)v);
-            any_control |= v != 0;
-        });
+    // Summed over the control lcores, in the list's order.
+    std::vector<std::pair<std::string, uint64_t>> control_total;
+    for (auto& c : controls_) {
+        size_t i = 0;
+        control::for_each_counter(c->cp->counters(),
+                                  [&](std::string_view name, std::string_view, uint64_t v) {
+                                      if (i == control_total.size())
+                                          control_total.emplace_back(std::string(name), 0);
+                                      control_total[i++].second += v;
+                                  });
+    }
+    for (const auto& [name, v] : control_total) {
+        if (v)
+            std::printf(" %s=%llu", name.c_str(), (unsigned long long)v);
+        any_control |= v != 0;
+    }
     std::printf(any_control ? "\n" : " no control frames\n");
     for (PortRuntime& pr : ports_) {
-        const auto* nf = cp_->controller().nic_filter(pr.port->port_id());
+        control::ControlPlane& cp = *controls_[pr.owner]->cp;
+        const auto* nf = cp.controller().nic_filter(pr.port->port_id());
         // "retried": frames net_af_packet took but the kernel did not send at first.
         const std::string retried =
             pr.control_tx_retried ? ", retried " + std::to_string(pr.control_tx_retried) : "";
         std::printf("  port %s: %zu group(s) at exit, %s sent %llu (failed %llu%s), NIC %zu MAC(s) "
                     "programmed, allmulticast %s (%s)\n",
-                    pr.cfg->name.c_str(), cp_->engine().port(pr.port->port_id())->groups,
+                    pr.cfg->name.c_str(), cp.engine().port(pr.port->port_id())->groups,
                     pr.cfg->role == config::PortRole::downstream ? "queries" : "reports",
                     (unsigned long long)pr.control_tx, (unsigned long long)pr.control_tx_failed,
                     retried.c_str(),
@@ -802,7 +959,7 @@ void Runtime::print_summary() {
                         double(pr.table->memory_bytes()) / double(sg), pr.table->used_bytes());
         }
         for (addr::Family f : {addr::Family::v4, addr::Family::v6})
-            if (const router::RouterEngine* r = cp_->router(pr.port->port_id(), f))
+            if (const router::RouterEngine* r = cp.router(pr.port->port_id(), f))
                 std::printf("  port %s: %s router: %zu group(s) learned, %s, general queries sent "
                             "%llu\n",
                             pr.cfg->name.c_str(), f == addr::Family::v4 ? "IGMP" : "MLD",
@@ -817,10 +974,19 @@ int Runtime::run() {
     open_ports();
     make_outlets_and_receivers();
     { // Telemetry commands (docs/TELEMETRY.md), served in control_loop.
-        TelemetrySetup t{cp_.get(), &clock_, cfg_.telemetry.read_only, {}, outlets_.get(), {}};
+        TelemetrySetup t;
+        t.clock = &clock_;
+        t.read_only = cfg_.telemetry.read_only;
+        t.sinks = outlets_.get();
         t.max_filter_sources = cfg_.limits.max_filter_sources;
+        for (auto& c : controls_) {
+            ControlLcoreView v{c->lcore_id, c->cp.get(), {}};
+            for (PortRuntime* pr : c->ports)
+                v.ports.push_back({pr->cfg->name, pr->port->port_id()});
+            t.control.push_back(std::move(v));
+        }
         for (PortRuntime& pr : ports_)
-            t.ports.push_back({pr.cfg->name, pr.port->port_id()});
+            t.port_order.push_back(pr.cfg->name);
         for (auto& l : lcores_)
             t.lcores.push_back({l->lcore_id, &l->ctx.counters});
         telemetry_ = std::make_unique<Telemetry>(std::move(t));
@@ -832,8 +998,11 @@ int Runtime::run() {
     for (const PortRuntime& pr : ports_)
         named.emplace_back(pr.cfg->name, pr.port->port_id());
     std::printf("mcfwd: %s\n", capture_.how_to(named).c_str());
-    std::printf("mcfwd: running: %zu port(s), %zu receiver(s), %zu forwarding lcore(s)\n",
+    std::printf("mcfwd: running: %zu port(s), %zu receiver(s), %zu forwarding lcore(s)",
                 ports_.size(), cfg_.receivers.size(), lcores_.size());
+    if (controls_.size() > 1)
+        std::printf(", %zu control lcores", controls_.size());
+    std::printf("\n");
     std::fflush(stdout);
     control_loop();
     shutdown();

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
@@ -20,7 +21,13 @@ namespace mcfwd::app {
 using control::Value;
 
 struct Telemetry::Service {
-    std::shared_ptr<control::Mailbox> mailbox = std::make_shared<control::Mailbox>();
+    // One per control lcore (lcores.control order).
+    std::vector<std::shared_ptr<control::Mailbox>> mailboxes;
+    // Port name -> index of its control lcore; the lcores' ids; every port in
+    // configuration order. Set at construction, read-only afterwards.
+    std::map<std::string, size_t, std::less<>> owner;
+    std::vector<unsigned> control_lcores;
+    std::vector<std::string> port_order;
     // The service's own clock (stage expiry): a handler may outlive the runtime's.
     ethdev::TscClock clock;
     // Framing, stages, hand-over to the mailbox (control/gateway.hpp).
@@ -248,11 +255,105 @@ Value stats_per_lcore(Telemetry::Service& svc, std::span<const std::string_view>
     return v;
 }
 
+// Several control lcores' answers to one command, asked at once.
+std::vector<Value> ask_all(Telemetry::Service& svc, std::string_view name, std::string_view body) {
+    std::vector<control::Mailbox::Ticket> tickets;
+    for (auto& mb : svc.mailboxes)
+        tickets.push_back(mb->submit(std::string(name), std::string(body)));
+    std::vector<Value> out;
+    for (size_t k = 0; k < tickets.size(); ++k)
+        out.push_back(svc.mailboxes[k]->wait(tickets[k], Telemetry::request_timeout));
+    return out;
+}
+
+const Value* first_error(const std::vector<Value>& answers) {
+    for (const Value& a : answers)
+        if (control::is_error(a))
+            return &a;
+    return nullptr;
+}
+
+// Adds b's unsigned counters into a, key by key (objects recursively).
+void add_counters(Value& a, const Value& b) {
+    for (size_t i = 0; i < b.size(); ++i) {
+        const std::string& key = b.keys()[i];
+        const Value& bv = b.items()[i];
+        const Value* av = a.find(key);
+        if (!av) {
+            a.set(key, bv);
+        } else if (av->is_object() && bv.is_object()) {
+            Value sum = *av;
+            add_counters(sum, bv);
+            a.set(key, std::move(sum));
+        } else if (av->kind() == Value::Kind::uint && bv.kind() == Value::Kind::uint) {
+            a.set(key, av->as_uint() + bv.as_uint());
+        }
+    }
+}
+
+// The control part of /mcfwd/stats over several control planes: counters summed;
+// the outlets (the same receivers are on every control plane) once each.
+Value merge_stats(const std::vector<Value>& answers) {
+    if (const Value* e = first_error(answers))
+        return *e;
+    Value v = answers.front();
+    std::map<std::string, uint64_t> delivered;
+    Value names = Value::list(), counts = Value::list();
+    for (const Value& a : answers) {
+        const Value* n = a.find("outlets");
+        const Value* d = a.find("delivered");
+        if (!n || !d)
+            continue;
+        for (size_t i = 0; i < n->size() && i < d->size(); ++i)
+            if (delivered.emplace(n->items()[i].as_string(), d->items()[i].as_uint()).second) {
+                names.push(n->items()[i]);
+                counts.push(d->items()[i]);
+            }
+    }
+    for (size_t k = 1; k < answers.size(); ++k)
+        for (std::string_view part : {"control", "router", "engine", "tables"})
+            if (const Value* b = answers[k].find(part)) {
+                Value sum = v.find(part) ? *v.find(part) : Value();
+                add_counters(sum, *b);
+                v.set(part, std::move(sum));
+            }
+    if (answers.front().find("outlets")) {
+        v.set("outlets", std::move(names));
+        v.set("delivered", std::move(counts));
+    }
+    return v;
+}
+
+// /mcfwd/ports over the control lcores that own the ports asked for: each record
+// with its control_lcore, in configuration order.
+Value merged_ports(Telemetry::Service& svc, const std::vector<Value>& answers, const std::vector<size_t>& from) {
+    if (const Value* e = first_error(answers))
+        return *e;
+    std::vector<std::pair<size_t, Value>> recs;
+    for (size_t i = 0; i < answers.size(); ++i)
+        if (const Value* list = answers[i].find("ports"))
+            for (const Value& r : list->items()) {
+                Value rec = r;
+                rec.set("control_lcore", uint64_t(svc.control_lcores[from[i]]));
+                const Value* n = r.find("name");
+                const auto at = std::find(svc.port_order.begin(), svc.port_order.end(),
+                                          n ? n->as_string() : std::string());
+                recs.emplace_back(size_t(at - svc.port_order.begin()), std::move(rec));
+            }
+    std::stable_sort(recs.begin(), recs.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    Value list = Value::list();
+    for (auto& [i, r] : recs)
+        list.push(std::move(r));
+    Value v;
+    v.set("ports", std::move(list));
+    return v;
+}
+
 // On a telemetry thread: the data path's counters read here, the control plane's
-// from the control lcore through the mailbox.
+// from the control lcores through their mailboxes.
 Value stats(Telemetry::Service& svc) {
-    auto t = svc.mailbox->submit("stats", "");
-    const Value cp = svc.mailbox->wait(t, Telemetry::request_timeout);
+    const Value cp = merge_stats(ask_all(svc, "stats", ""));
     std::vector<dataplane::LcoreCounters> per_lcore;
     {
         std::shared_lock lock(svc.counters_mutex);
@@ -305,33 +406,178 @@ void register_commands() {
 
 } // namespace
 
+namespace {
+
+// The control lcore a request goes to: the owner of the port it names (port=NAME,
+// or the first positional token of ports, groups and router), else the first.
+size_t route_index(const Telemetry::Service& svc, std::string_view name, std::string_view body) {
+    const std::vector<std::string_view> toks = tokens(body);
+    std::optional<std::string_view> port;
+    for (std::string_view t : toks)
+        if (t.substr(0, 5) == "port=")
+            port = t.substr(5);
+    if (!port && (name == "ports" || name == "groups" || name == "router"))
+        for (std::string_view t : toks)
+            if (t.find('=') == std::string_view::npos) {
+                port = t;
+                break;
+            }
+    if (port)
+        if (auto it = svc.owner.find(*port); it != svc.owner.end())
+            return it->second;
+    return 0; // an unknown port: the first control lcore answers ENXIO
+}
+
+// groups / router without a port over several control lcores: each port asked in
+// configuration order (its owner answers one port's page and its total), the lists
+// concatenated and paged as one control lcore pages them. router skips the ports
+// that keep no router state, as one control lcore does.
+Value listing_over_ports(Telemetry::Service& svc, std::string_view name,
+                         const std::vector<std::string_view>& toks) {
+    constexpr size_t default_limit = 32, max_limit = 200; // control/commands.cpp's
+    size_t start = 0, limit = default_limit;
+    for (std::string_view tok : toks) {
+        const size_t eq = tok.find('=');
+        const std::string_view key = tok.substr(0, eq);
+        size_t n = 0;
+        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
+        if (key == "start" && number)
+            start = n;
+        else if (key == "limit" && number && n >= 1 && n <= max_limit)
+            limit = n;
+        else
+            return control::error_value("EINVAL", "usage: " + std::string(name) +
+                                                      " [PORT] [start=N] [limit=1.." +
+                                                      std::to_string(max_limit) + "]");
+    }
+    const bool router = name == "router";
+    Value list = Value::list(), queriers = Value::list();
+    size_t total = 0;
+    for (const std::string& port : svc.port_order) {
+        auto& mb = *svc.mailboxes[svc.owner.at(port)];
+        const size_t from = start > total ? start - total : 0;
+        const size_t want = limit > list.size() ? limit - list.size() : 0;
+        // A port whose page is not wanted is still asked for its total (one record).
+        const std::string body = port + " start=" + std::to_string(want ? from : 0) +
+                                 " limit=" + std::to_string(want ? want : 1);
+        auto t = mb.submit(std::string(name), body);
+        const Value a = mb.wait(t, Telemetry::request_timeout);
+        if (control::is_error(a)) {
+            const Value* e = a.find("error");
+            if (router && e && e->as_string() == "EINVAL")
+                continue; // no router state on this port
+            return a;
+        }
+        const Value* items = a.find("groups");
+        const Value* n = a.find("total");
+        if (want && items)
+            for (const Value& i : items->items())
+                if (list.size() < limit)
+                    list.push(i);
+        if (router)
+            if (const Value* q = a.find("queriers"))
+                for (const Value& i : q->items())
+                    queriers.push(i);
+        total += n ? n->as_uint() : 0;
+    }
+    Value v;
+    v.set("groups", std::move(list));
+    v.set("total", uint64_t(total));
+    if (start + limit < total)
+        v.set("next", uint64_t(start + limit));
+    if (router)
+        v.set("queriers", std::move(queriers));
+    return v;
+}
+
+// Several control lcores: what cannot go to one port's owner.
+std::optional<Value> several(Telemetry::Service& svc, std::string_view name,
+                             std::string_view body) {
+    const std::vector<std::string_view> toks = tokens(body);
+    const bool has_port_opt = std::any_of(toks.begin(), toks.end(), [](std::string_view t) {
+        return t.substr(0, 5) == "port=";
+    });
+    const bool positional = std::any_of(toks.begin(), toks.end(), [](std::string_view t) {
+        return t.find('=') == std::string_view::npos;
+    });
+    if (name == "ports" && !positional) {
+        std::vector<size_t> from;
+        for (size_t k = 0; k < svc.mailboxes.size(); ++k)
+            from.push_back(k);
+        return merged_ports(svc, ask_all(svc, name, body), from);
+    }
+    if ((name == "groups" || name == "router") && !positional)
+        return listing_over_ports(svc, name, toks);
+    if (name == "receivers")
+        return control::error_value("ENOTSUP", "receivers: not served with several control "
+                                               "lcores (use filter RECEIVER GROUP port=PORT)");
+    if (name == "add_receiver" || name == "close_receiver")
+        return control::error_value("ENOTSUP", std::string(name) +
+                                                   ": not served with several control lcores");
+    const control::CommandInfo* info = control::find_command(name);
+    const bool takes_port = info && info->usage.find("port=PORT") != std::string_view::npos;
+    if (takes_port && !has_port_opt)
+        return control::error_value("EINVAL",
+                                    "which port? give port=NAME (several control lcores)");
+    return std::nullopt;
+}
+
+} // namespace
+
 Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>()) {
     service_->lcores = setup.lcores;
+    service_->port_order = setup.port_order;
+    for (size_t k = 0; k < setup.control.size(); ++k) {
+        service_->mailboxes.push_back(std::make_shared<control::Mailbox>());
+        service_->control_lcores.push_back(setup.control[k].lcore_id);
+        for (const auto& p : setup.control[k].ports)
+            service_->owner.emplace(p.name, k);
+    }
     control::GatewaySetup gs;
     gs.read_only = setup.read_only;
     gs.staging.max_sources = setup.max_filter_sources;
     gs.timeout = request_timeout;
     // /mcfwd/stats reads the data path here: summed without parameters, per lcore
     // with "lcores [start=N] [limit=N]". Anything else goes on to the control
-    // lcore, which refuses it.
+    // lcore, which refuses it. /mcfwd/ports adds each port's control lcore.
+    const bool many = setup.control.size() > 1;
+    Service* svc = service_.get();
+    control::Gateway::Route route;
+    if (many)
+        route = [svc](std::string_view name, std::string_view body) -> control::Mailbox& {
+            return *svc->mailboxes[route_index(*svc, name, body)];
+        };
     service_->gateway = std::make_unique<control::Gateway>(
-        *service_->mailbox, service_->clock, gs,
-        [svc = service_.get()](std::string_view name,
-                               std::string_view body) -> std::optional<Value> {
-            if (name != "stats")
-                return std::nullopt;
+        *service_->mailboxes.front(), service_->clock, gs,
+        [svc, many](std::string_view name, std::string_view body) -> std::optional<Value> {
             const std::vector<std::string_view> toks = tokens(body);
-            if (toks.empty())
-                return stats(*svc);
-            if (toks[0] == "lcores")
-                return stats_per_lcore(*svc, std::span(toks).subspan(1));
+            if (name == "stats") {
+                if (toks.empty())
+                    return stats(*svc);
+                if (toks[0] == "lcores")
+                    return stats_per_lcore(*svc, std::span(toks).subspan(1));
+                return std::nullopt;
+            }
+            if (many)
+                if (auto v = several(*svc, name, body))
+                    return v;
+            if (name == "ports") { // one control lcore: the port's owner
+                const size_t k = route_index(*svc, name, body);
+                auto t = svc->mailboxes[k]->submit(std::string(name), std::string(body));
+                return merged_ports(*svc, {svc->mailboxes[k]->wait(t, request_timeout)}, {k});
+            }
             return std::nullopt;
-        });
-    ctx_.cp = setup.cp;
-    ctx_.clock = setup.clock;
-    ctx_.ports = std::move(setup.ports);
-    ctx_.read_only = setup.read_only;
-    ctx_.sinks = setup.sinks;
+        },
+        std::move(route));
+    for (ControlLcoreView& c : setup.control) {
+        control::CommandContext ctx;
+        ctx.cp = c.cp;
+        ctx.clock = setup.clock;
+        ctx.ports = std::move(c.ports);
+        ctx.read_only = setup.read_only;
+        ctx.sinks = setup.sinks;
+        ctx_.push_back(std::move(ctx));
+    }
     register_commands();
     std::lock_guard lock(g_mutex);
     g_service = service_;
@@ -341,10 +587,11 @@ Telemetry::~Telemetry() {
     stop();
 }
 
-size_t Telemetry::poll() {
-    return service_->mailbox->drain([this](std::string_view name, std::string_view params,
-                                           const std::vector<addr::IpAddr>* staged) {
-        return control::execute(ctx_, name, params, staged);
+size_t Telemetry::poll(size_t k) {
+    return service_->mailboxes[k]->drain([this, k](std::string_view name,
+                                                   std::string_view params,
+                                                   const std::vector<addr::IpAddr>* staged) {
+        return control::execute(ctx_[k], name, params, staged);
     });
 }
 
@@ -352,7 +599,10 @@ Value Telemetry::stats_now(const std::vector<const dataplane::LcoreCounters*>& l
     std::vector<dataplane::LcoreCounters> per_lcore;
     for (const auto* c : lcores)
         per_lcore.push_back(*c); // the lcores have stopped
-    return stats_value(per_lcore, control::execute(ctx_, "stats", ""));
+    std::vector<Value> answers;
+    for (control::CommandContext& ctx : ctx_)
+        answers.push_back(control::execute(ctx, "stats", ""));
+    return stats_value(per_lcore, merge_stats(answers));
 }
 
 void Telemetry::stop() {
@@ -361,7 +611,8 @@ void Telemetry::stop() {
         if (g_service == service_)
             g_service.reset();
     }
-    service_->mailbox->close();
+    for (auto& mb : service_->mailboxes)
+        mb->close();
     std::unique_lock lock(service_->counters_mutex);
     service_->lcores.clear();
 }

@@ -4,7 +4,16 @@
 // DPDK calls a command's handler on its telemetry thread — in 22.11 one thread per
 // client connection, so several handlers may run at once. Handlers never touch
 // control-plane state: they queue the command in a control::Mailbox and wait up
-// to request_timeout for the control lcore, which runs it in poll(). The data
+// to request_timeout for the control lcore, which runs it in poll().
+//
+// Several control lcores: one mailbox each. A command naming a port (port=NAME,
+// or the PORT of ports/groups/router) goes to the port's owner; stats and ports
+// without a port ask every control lcore and merge the answers (counters summed;
+// ports in configuration order); groups and router without a port ask each port's
+// owner in configuration order and page the concatenation. What would need the
+// state of several control planes at once is refused with ENOTSUP (receivers,
+// add_receiver, close_receiver), a membership command without port= with EINVAL
+// (docs/TELEMETRY.md). The data
 // path's counters are the exception: /mcfwd/stats reads them on the telemetry
 // thread (relaxed 64-bit loads of each forwarding lcore's counters), summed, or
 // per lcore with `/mcfwd/stats,lcores`.
@@ -32,11 +41,20 @@ struct ForwardingLcore {
     const dataplane::LcoreCounters* counters = nullptr; // the lcore writes, telemetry reads
 };
 
-struct TelemetrySetup {
+/// A control lcore as telemetry sees it: its control plane and the ports it owns.
+struct ControlLcoreView {
+    unsigned lcore_id = 0;
     control::ControlPlane* cp = nullptr;
+    std::vector<control::CommandContext::Port> ports; // owned, configuration order
+};
+
+struct TelemetrySetup {
+    /// lcores.control order: the first is the main lcore.
+    std::vector<ControlLcoreView> control;
+    /// Every port's name in configuration order (the order of merged listings).
+    std::vector<std::string> port_order;
     const Clock* clock = nullptr;
     bool read_only = false; // telemetry.read_only: mutations answer EPERM
-    std::vector<control::CommandContext::Port> ports;
     /// The receivers' sinks (add_receiver, close_receiver, delivered counts).
     control::Sinks* sinks = nullptr;
     /// One per forwarding lcore; the counters must stay valid until stop().
@@ -55,9 +73,10 @@ public:
     Telemetry(const Telemetry&) = delete;
     Telemetry& operator=(const Telemetry&) = delete;
 
-    /// Control lcore: runs the queued commands. Returns how many ran.
-    size_t poll();
-    /// Control lcore, before shutdown: queued and later commands answer ESHUTDOWN
+    /// Control lcore k (lcores.control order): runs its queued commands. Returns
+    /// how many ran.
+    size_t poll(size_t k = 0);
+    /// Main lcore, before shutdown: queued and later commands answer ESHUTDOWN
     /// and the counters are no longer read.
     void stop();
     /// The /mcfwd/stats answer, computed on the calling control lcore without a
@@ -69,7 +88,7 @@ public:
 
 private:
     std::shared_ptr<Service> service_;
-    control::CommandContext ctx_;
+    std::vector<control::CommandContext> ctx_; // one per control lcore
 };
 
 } // namespace mcfwd::app

@@ -211,7 +211,8 @@ void punt(ForwardContext& ctx, RxQueue& q, rte_mbuf* m) noexcept {
         rte_pktmbuf_free(m);
         return;
     }
-    if (likely(rte_ring_enqueue(ctx.punt_ring, m) == 0)) {
+    rte_ring* const ring = q.punt_ring ? q.punt_ring : ctx.punt_ring; // a select, no branch
+    if (likely(rte_ring_enqueue(ring, m) == 0)) {
         ++ctx.counters.punted;
     } else {
         ++ctx.counters.punt_full;

@@ -116,6 +116,9 @@ struct RxQueue {
     uint32_t punt_burst = 32;
     uint64_t punt_credit = 0;   // cycles of credit; one punt costs tsc_hz / punt_rate
     uint64_t punt_last_tsc = 0; // 0: not started (the bucket starts full)
+    /// This queue's punt ring, instead of ForwardContext::punt_ring (null: that one).
+    /// With several control lcores each has its own ring, for the ports it owns.
+    rte_ring* punt_ring = nullptr;
 };
 
 /// An RX queue of a proxy's downstream port (forward.hpp, "Downstream senders");

@@ -520,8 +520,29 @@ void Reader::read_eal(const Field& f, Config& c) {
 
 void Reader::read_lcores(const Field& f, Config& c) {
     const Map m(*this, f.value, "lcores", f.loc, {"control", "forwarding"});
-    if (const Field* x = m.get("control"))
-        c.lcores.control = static_cast<unsigned>(integer(*x, m.path("control"), 0, max_lcore_id));
+    // Where each control lcore is written, for the overlap error below.
+    std::vector<Location> control_locs;
+    if (const Field* x = m.get("control")) {
+        if (x->value.IsSequence()) {
+            const std::vector<Field> ids = sequence(*x, m.path("control"));
+            if (ids.empty())
+                fail(x->loc, m.path("control"), "must list at least one lcore");
+            c.lcores.control.clear();
+            for (size_t i = 0; i < ids.size(); ++i) {
+                const std::string path = index(m.path("control"), i);
+                const auto id = static_cast<unsigned>(integer(ids[i], path, 0, max_lcore_id));
+                if (std::find(c.lcores.control.begin(), c.lcores.control.end(), id) !=
+                    c.lcores.control.end())
+                    fail(ids[i].loc, path, "lcore " + std::to_string(id) + " is listed twice");
+                c.lcores.control.push_back(id);
+                control_locs.push_back(ids[i].loc);
+            }
+        } else {
+            c.lcores.control = {
+                static_cast<unsigned>(integer(*x, m.path("control"), 0, max_lcore_id))};
+            control_locs.push_back(x->loc);
+        }
+    }
     if (const Field* x = m.get("forwarding")) {
         const std::vector<Field> ids = sequence(*x, m.path("forwarding"));
         if (ids.empty())
@@ -536,17 +557,22 @@ void Reader::read_lcores(const Field& f, Config& c) {
             c.lcores.forwarding.push_back(id);
         }
     }
+    const bool several = c.lcores.control.size() > 1;
     for (size_t i = 0; i < c.lcores.forwarding.size(); ++i)
-        if (c.lcores.forwarding[i] == c.lcores.control) {
+        for (size_t k = 0; k < c.lcores.control.size(); ++k) {
+            const unsigned id = c.lcores.control[k];
+            if (c.lcores.forwarding[i] != id)
+                continue;
             const Field* x = m.get("forwarding");
             // With forwarding: defaulted, the overlap is the control id the user wrote.
             if (x == nullptr)
-                fail(m.require("control").loc, m.path("control"),
-                     "lcore " + std::to_string(c.lcores.control) +
+                fail(control_locs[k], several ? index(m.path("control"), k) : m.path("control"),
+                     "lcore " + std::to_string(id) +
                          " is also the default forwarding lcore; set lcores.forwarding");
             fail(sequence(*x, "")[i].loc, index(m.path("forwarding"), i),
-                 "lcore " + std::to_string(c.lcores.control) +
-                     " is the control lcore; it cannot also forward");
+                 "lcore " + std::to_string(id) + " is " +
+                     (several ? "a control lcore" : "the control lcore") +
+                     "; it cannot also forward");
         }
 }
 
@@ -617,9 +643,26 @@ Port Reader::read_port(const Field& f, const std::string& path, const Config& c,
                        Location& role_loc) {
     const Map m(*this, f.value, path, f.loc,
                 {"name", "device", "pci", "rx_queues", "tx_queues", "mtu", "vlan", "role", "ipv4",
-                 "ipv6", "igmp", "mld", "flow_steering", "querier", "punt_rate_pps", "punt_burst"});
+                 "ipv6", "igmp", "mld", "flow_steering", "querier", "punt_rate_pps", "punt_burst",
+                 "control_lcore"});
     Port p;
     p.location = f.loc;
+    // Round robin in port order unless the port names its control lcore.
+    p.control_lcore = c.lcores.control[c.ports.size() % c.lcores.control.size()];
+    if (const Field* x = m.get("control_lcore")) {
+        const auto id =
+            static_cast<unsigned>(integer(*x, m.path("control_lcore"), 0, max_lcore_id));
+        const auto& list = c.lcores.control;
+        if (std::find(list.begin(), list.end(), id) == list.end()) {
+            std::string ids;
+            for (unsigned l : list)
+                ids += (ids.empty() ? "" : ", ") + std::to_string(l);
+            fail(x->loc, m.path("control_lcore"),
+                 "lcore " + std::to_string(id) + " is not a control lcore (lcores.control: [" +
+                     ids + "])");
+        }
+        p.control_lcore = id;
+    }
 
     const Field& name = m.require("name");
     p.name = string(name, m.path("name"));

@@ -15,7 +15,8 @@
 //    filter is never (INCLUDE, {}), has no more than limits.max_filter_sources sources, and
 //    a group in the SSM range (RFC 4607) is joined in INCLUDE mode with sources;
 //  - no (receiver, port, group) is joined twice; ring names are unique;
-//  - the control lcore is not a forwarding lcore and there is at least one forwarding lcore;
+//  - there is at least one control and one forwarding lcore, no lcore is listed twice or in
+//    both roles, and every port's control_lcore is one of lcores.control;
 //  - at most max_ports ports and max_outlets receivers plus downstream ports;
 //  - every vdev device string names a driver mcfwd runs on (net_af_packet, net_null,
 //    net_pcap, net_ring, net_tap), an instance name DPDK takes, and only the devargs that
@@ -72,8 +73,11 @@ private:
 /// Lcore roles. Ids are DPDK lcore ids (0..127, RTE_MAX_LCORE of Debian's DPDK build); the
 /// app passes them to the EAL as -l / --main-lcore, so eal: may not set those itself.
 struct Lcores {
-    unsigned control = 0;
-    std::vector<unsigned> forwarding{1}; // non-empty, unique, without control
+    /// Non-empty, unique; `control: N` (a scalar) is {N}. The first is the EAL's main
+    /// lcore. Each runs its own control plane for the ports assigned to it
+    /// (Port::control_lcore).
+    std::vector<unsigned> control{0};
+    std::vector<unsigned> forwarding{1}; // non-empty, unique, disjoint from control
 };
 
 /// The packet mbuf pool (rte_pktmbuf_pool_create arguments).
@@ -172,6 +176,10 @@ struct Port {
     uint32_t punt_burst = 64;      // 1..65535
     /// role == downstream: the router/querier parameters (an error on an upstream port).
     QuerierConfig querier;
+    /// The control lcore that owns the port (its engines, timers, NIC filter, punted
+    /// frames): one of lcores.control. Unset in the file: lcores.control[i % n] for
+    /// ports[i] (round robin in port order).
+    unsigned control_lcore = 0;
     Location location; // of the port's entry, for errors found while starting
 };
 

@@ -30,7 +30,8 @@ struct ControlPlane::Port {
     std::unique_ptr<EncodingSink> sink;
     std::unique_ptr<host::HostEngine> igmp, mld;
     std::unique_ptr<RouterPort> igmp_router, mld_router; // downstream ports only
-    std::optional<membership::ReceiverId> receiver;      // downstream ports only
+    std::optional<membership::ReceiverId> receiver;      // downstream, upstream port here
+    UpstreamLink* link = nullptr;                        // downstream ports only
     bool up = false;                                     // as set_link last said
     uint64_t link_changes = 0;
     // Downstream ports, by family (v4, v6): forwarding onto the link (RFC 4605 §4.2:
@@ -72,11 +73,15 @@ errc ControlPlane::add_port(PortSetup setup) {
         return errc::addr_in_use;
     if (setup.mld && !setup.frame.ipv6_src.is_v6_link_local_unicast())
         return errc::invalid; // RFC 3810 §5: MLD only from a link-local address
+    if (remote_downstream_.contains(id))
+        return errc::addr_in_use;
     const bool downstream = setup.role == PortRole::downstream;
-    if (downstream && !upstream_)
-        return errc::no_device; // its forwarding states merge into the upstream port
+    // Its forwarding states merge into the upstream port, here or behind the link.
+    const bool local_upstream = downstream && !setup.upstream_link;
+    if (local_upstream && !upstream_)
+        return errc::no_device;
     std::optional<membership::ReceiverId> receiver;
-    if (downstream) {
+    if (local_upstream) {
         auto r = engine().open_receiver("downstream:" + setup.name);
         if (!r)
             return r.error();
@@ -85,14 +90,19 @@ errc ControlPlane::add_port(PortSetup setup) {
     auto p = std::make_unique<Port>();
     p->setup = std::move(setup);
     p->receiver = receiver;
+    if (downstream)
+        p->link = p->setup.upstream_link ? p->setup.upstream_link : &local_link_;
     p->sink = std::make_unique<EncodingSink>(p->setup.frame, p->setup.transmit);
     if (downstream) {
         // RFC 4605 §4: downstream the proxy is the router; no host engines. Nothing
         // is forwarded onto the link until the router wins the election (§4.2).
-        for (addr::Family f : {addr::Family::v4, addr::Family::v6})
-            publisher_.set_family_forwarding(*receiver, f, false);
-        if (p->setup.outlet)
-            publisher_.bind_receiver(*receiver, *p->setup.outlet);
+        // A remote upstream's control plane does the same (add_remote_downstream).
+        if (receiver) {
+            for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+                publisher_.set_family_forwarding(*receiver, f, false);
+            if (p->setup.outlet)
+                publisher_.bind_receiver(*receiver, *p->setup.outlet);
+        }
     } else if (p->setup.igmp) {
         p->igmp = std::make_unique<host::HostEngine>(addr::Family::v4, p->setup.igmp_config,
                                                      random_, *p->sink);
@@ -125,6 +135,23 @@ errc ControlPlane::add_port(PortSetup setup) {
     if (e == errc::ok && downstream && up)
         start_routers(*ports_[id]);
     return e;
+}
+
+errc ControlPlane::add_remote_downstream(PortId id, const std::string& name,
+                                         std::optional<table::OutletId> outlet) {
+    if ((id < ports_.size() && ports_[id]) || remote_downstream_.contains(id))
+        return errc::addr_in_use;
+    if (!upstream_)
+        return errc::no_device;
+    auto r = engine().open_receiver("downstream:" + name);
+    if (!r)
+        return r.error();
+    for (addr::Family f : {addr::Family::v4, addr::Family::v6})
+        publisher_.set_family_forwarding(*r, f, false);
+    if (outlet)
+        publisher_.bind_receiver(*r, *outlet);
+    remote_downstream_.emplace(id, *r);
+    return errc::ok;
 }
 
 void ControlPlane::start_routers(Port& p) {
@@ -166,8 +193,7 @@ void ControlPlane::set_forwarding(Port& p, addr::Family family, bool on) {
     ++p.forwarding_changes[family_index(family)];
     // The receiver's memberships stay: the upstream merge covers every downstream
     // link (§4.1), whoever forwards onto it.
-    if (p.receiver)
-        publisher_.set_family_forwarding(*p.receiver, family, on);
+    p.link->send({p.setup.id, ForwardingChange{family, on}});
 }
 
 bool ControlPlane::forwarding(PortId port, addr::Family family) const {
@@ -184,14 +210,27 @@ void ControlPlane::merge_downstream(const Port& p, const addr::IpAddr& group,
                                     const filter::FilterState& state) {
     // RFC 4605 §4.1 merges the subscriptions of every downstream interface; the
     // local-scope groups stay on their link (§6 does not forward them).
-    if (!upstream_ || !p.receiver || group.is_link_local_group())
+    if (!p.link || group.is_link_local_group())
         return;
+    p.link->send({p.setup.id, FilterChange{group, state}});
+}
+
+void ControlPlane::apply(const UpstreamChange& change) {
+    const std::optional<membership::ReceiverId> r = downstream_receiver(change.port);
+    if (!upstream_ || !r) {
+        ++counters_.proxy_failed;
+        return;
+    }
+    if (const auto* f = std::get_if<ForwardingChange>(&change.what)) {
+        publisher_.set_family_forwarding(*r, f->family, f->on);
+        return;
+    }
+    const auto& [group, state] = std::get<FilterChange>(change.what);
     ++counters_.proxy_set_filter;
-    errc e =
-        engine().set_filter(*p.receiver, *upstream_, group, state.mode, state.sources.as_vector());
+    errc e = engine().set_filter(*r, *upstream_, group, state.mode, state.sources.as_vector());
     if (e == errc::no_buffer_space) {
         ++counters_.proxy_widened;
-        e = engine().set_filter(*p.receiver, *upstream_, group, filter::FilterMode::exclude, {});
+        e = engine().set_filter(*r, *upstream_, group, filter::FilterMode::exclude, {});
     }
     if (e != errc::ok)
         ++counters_.proxy_failed;
@@ -202,12 +241,17 @@ router::RouterEngine* ControlPlane::router(PortId port, addr::Family family) con
 }
 
 std::optional<membership::ReceiverId> ControlPlane::downstream_receiver(PortId port) const {
+    if (auto it = remote_downstream_.find(port); it != remote_downstream_.end())
+        return it->second;
     return port < ports_.size() && ports_[port] ? ports_[port]->receiver : std::nullopt;
 }
 
 std::optional<PortId> ControlPlane::internal_receiver_port(membership::ReceiverId r) const {
     for (PortId id = 0; id < ports_.size(); ++id)
         if (ports_[id] && ports_[id]->receiver == r)
+            return id;
+    for (const auto& [id, receiver] : remote_downstream_)
+        if (receiver == r)
             return id;
     return std::nullopt;
 }
@@ -286,7 +330,7 @@ void ControlPlane::set_link(PortId port, bool up) {
         p.link_changes += p.up != up;
         p.up = up;
     }
-    if (port < ports_.size() && ports_[port] && ports_[port]->receiver) {
+    if (port < ports_.size() && ports_[port] && ports_[port]->link) {
         Port& p = *ports_[port];
         const bool running = p.igmp_router || p.mld_router;
         if (!up && running)

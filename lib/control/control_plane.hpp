@@ -23,6 +23,13 @@
 // first port added with role upstream; it must be added before any downstream
 // port.
 //
+// Several control lcores: each runs its own ControlPlane over the ports it owns
+// (port ids stay global). A downstream port owned by another control plane than
+// the upstream port's sends its forwarding and querier changes through an
+// UpstreamLink (PortSetup::upstream_link; control/upstream_link.hpp) to the
+// upstream port's control plane, which holds the port's receiver
+// (add_remote_downstream) and applies them (apply) — messages, no shared state.
+//
 // Thread-safety: none; one control lcore owns it (the only writer of
 // membership state). Other threads reach it through requests to that lcore.
 #pragma once
@@ -33,11 +40,13 @@
 #include "control/encoding_sink.hpp"
 #include "control/host_dispatch.hpp"
 #include "control/table_publisher.hpp"
+#include "control/upstream_link.hpp"
 #include "router/router_engine.hpp"
 #include "wire/drop_reason.hpp"
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -69,6 +78,12 @@ struct PortSetup {
     /// port; bound to the port's receiver at add_port when given (otherwise the
     /// caller binds downstream_receiver() itself).
     std::optional<table::OutletId> outlet;
+    /// Downstream ports only. Null: the proxy's upstream port is on this control
+    /// plane (added before). Otherwise its changes go through this link to the
+    /// control plane that owns the upstream port, where the port's receiver and
+    /// outlet are (add_remote_downstream there; `outlet` is not used here). The
+    /// link must outlive the control plane.
+    UpstreamLink* upstream_link = nullptr;
 };
 
 // What the control plane counts, declared once: X(name, description). The
@@ -94,8 +109,8 @@ struct PortSetup {
     X(proxy_set_filter, "downstream: forwarding changes merged into the upstream port")            \
     X(proxy_widened, "downstream: forwarding state over limits.max_filter_sources merged as "      \
                      "(EXCLUDE, {}), asking upstream for a superset of the traffic")               \
-    X(proxy_failed, "drop: forwarding change the membership engine refused even widened "          \
-                    "(the upstream state is unchanged)")                                           \
+    X(proxy_failed, "drop: forwarding change the membership engine refused even widened, or of "   \
+                    "a downstream port without a receiver here (the upstream state is unchanged)") \
     X(query_frames, "downstream: router query frames handed to transmit")                          \
     X(query_encode_errors, "drop: router query that could not be encoded")
 
@@ -139,6 +154,20 @@ public:
     /// downstream port when no upstream port was added yet.
     errc add_port(PortSetup setup);
 
+    /// On the control plane of the proxy's upstream port: a downstream port that
+    /// another control plane owns (its setup has an upstream_link leading here).
+    /// Opens its receiver "downstream:<name>", with nothing forwarded onto it until
+    /// apply() says its router is querier, and binds the outlet when given.
+    /// EADDRINUSE if the id is a port of this control plane, already added, or the
+    /// name taken; ENXIO when no upstream port was added yet.
+    errc add_remote_downstream(PortId id, const std::string& name,
+                               std::optional<table::OutletId> outlet);
+    /// Applies one change of a downstream port (one of this control plane's, or a
+    /// remote one's from its UpstreamChannel) to the upstream merge: the port's
+    /// receiver filter on the upstream port, or its outlet's forwarding in the
+    /// tables. A port with no receiver here counts proxy_failed.
+    void apply(const UpstreamChange& change);
+
     membership::Engine& engine() noexcept { return controller_.engine(); }
     const membership::Engine& engine() const noexcept { return controller_.engine(); }
     Controller& controller() noexcept { return controller_; }
@@ -149,7 +178,9 @@ public:
     const EncodingSink* sink(PortId port) const;
     /// The downstream port's router engine of family; null for other ports.
     router::RouterEngine* router(PortId port, addr::Family family) const;
-    /// The downstream port's receiver in the membership engine.
+    /// The downstream port's receiver in the membership engine (a remote
+    /// downstream port's too; nullopt on the control plane that owns a downstream
+    /// port whose receiver is remote).
     std::optional<membership::ReceiverId> downstream_receiver(PortId port) const;
     /// The downstream port whose receiver r is (the proxy's internal receivers,
     /// "downstream:<port>"): its filter is the router state learned from the
@@ -196,6 +227,12 @@ private:
     struct Port;
     struct RouterPort;
     friend struct RouterPort;
+    // The link of downstream ports whose upstream port is here: apply() at once.
+    struct LocalLink final : UpstreamLink {
+        explicit LocalLink(ControlPlane& cp) : cp(cp) {}
+        void send(UpstreamChange change) override { cp.apply(change); }
+        ControlPlane& cp;
+    };
 
     void merge_downstream(const Port& p, const addr::IpAddr& group,
                           const filter::FilterState& state);
@@ -212,6 +249,9 @@ private:
     std::vector<std::unique_ptr<Port>> ports_; // by PortId
     ControlCounters counters_;
     std::optional<PortId> upstream_;
+    LocalLink local_link_{*this};
+    // Receivers of downstream ports other control planes own (add_remote_downstream).
+    std::map<PortId, membership::ReceiverId> remote_downstream_;
 };
 
 } // namespace mcfwd::control

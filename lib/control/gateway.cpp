@@ -150,8 +150,9 @@ Value Gateway::handle(std::string_view name, std::string_view params, size_t wir
         for (std::string_view tok : split(body))
             if (tok.substr(0, 6) == "stage=")
                 return commit(body);
-    auto t = mailbox_.submit(std::string(name), std::string(body));
-    return mailbox_.wait(t, setup_.timeout);
+    Mailbox& mailbox = route_ ? route_(name, body) : mailbox_;
+    auto t = mailbox.submit(std::string(name), std::string(body));
+    return mailbox.wait(t, setup_.timeout);
 }
 
 Value Gateway::stage_command(std::string_view name, std::string_view body) {
@@ -246,8 +247,9 @@ Value Gateway::commit(std::string_view body) {
         return error_value("ENOENT", "no stage " + std::to_string(*id) +
                                          " (committed, aborted or idle " +
                                          seconds(staging_.limits().idle_timeout) + ")");
-    auto t = mailbox_.submit("set_filter", std::string(body), std::move(sources).value());
-    return mailbox_.wait(t, setup_.timeout);
+    Mailbox& mailbox = route_ ? route_("set_filter", body) : mailbox_;
+    auto t = mailbox.submit("set_filter", std::string(body), std::move(sources).value());
+    return mailbox.wait(t, setup_.timeout);
 }
 
 } // namespace mcfwd::control

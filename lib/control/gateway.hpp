@@ -114,10 +114,14 @@ public:
     /// Commands answered on the telemetry thread (e.g. stats reading the data
     /// path's counters): return an answer, or nullopt to go to the control lcore.
     using Local = std::function<std::optional<Value>(std::string_view name, std::string_view body)>;
+    /// The mailbox of the control lcore that runs a request (several control lcores:
+    /// the owner of the port it names); body without the end marker. Null: mailbox.
+    using Route = std::function<Mailbox&(std::string_view name, std::string_view body)>;
 
-    Gateway(Mailbox& mailbox, const Clock& clock, GatewaySetup setup, Local local = {})
+    Gateway(Mailbox& mailbox, const Clock& clock, GatewaySetup setup, Local local = {},
+            Route route = {})
         : mailbox_(mailbox), clock_(clock), setup_(setup), staging_(setup.staging),
-          local_(std::move(local)) {}
+          local_(std::move(local)), route_(std::move(route)) {}
 
     /// name without the "/mcfwd/" prefix; params as DPDK passed them (may be
     /// empty); wire_length as for check_framing(). Blocks up to the timeout.
@@ -134,6 +138,7 @@ private:
     const GatewaySetup setup_;
     Staging staging_;
     Local local_;
+    Route route_;
 };
 
 } // namespace mcfwd::control

@@ -26,7 +26,7 @@ TEST(ConfigDefaults, MinimalConfigTakesEveryDefault) {
     const Config c = load_string("ports: [{ name: up, device: net_null0 }]\n", "min.yaml");
     EXPECT_EQ(c.file, "min.yaml");
     EXPECT_TRUE(c.eal.empty());
-    EXPECT_EQ(c.lcores.control, 0u);
+    EXPECT_EQ(c.lcores.control, std::vector<unsigned>{0});
     EXPECT_EQ(c.lcores.forwarding, std::vector<unsigned>{1});
     EXPECT_EQ(c.mempool.mbufs, 8191u);
     EXPECT_EQ(c.mempool.cache, 256u);
@@ -102,7 +102,7 @@ shutdown: { leave_deadline_ms: 0 }
 TEST(ConfigFull, EveryTopLevelValueIsRead) {
     const Config c = load_string(full_yaml, "full.yaml");
     EXPECT_EQ(c.eal, (std::vector<std::string>{"--no-huge", "--no-pci", "-m", "256"}));
-    EXPECT_EQ(c.lcores.control, 3u);
+    EXPECT_EQ(c.lcores.control, std::vector<unsigned>{3});
     EXPECT_EQ(c.lcores.forwarding, (std::vector<unsigned>{1, 2}));
     EXPECT_EQ(c.mempool.mbufs, 16383u);
     EXPECT_EQ(c.mempool.cache, 128u);
@@ -307,6 +307,48 @@ ports:
     EXPECT_EQ(c.ports[0].punt_burst, 64u);
     EXPECT_EQ(c.ports[1].punt_rate_pps, 0u) << "0: no limit";
     EXPECT_EQ(c.ports[1].punt_burst, 500u);
+}
+
+TEST(ConfigLcores, ScalarControlIsAListOfOneAndOwnsEveryPort) {
+    const Config c = load_string(R"(
+lcores: { control: 2, forwarding: [1] }
+ports:
+  - { name: a, device: net_null0 }
+  - { name: b, device: net_null1 }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.lcores.control, std::vector<unsigned>{2});
+    EXPECT_EQ(c.ports[0].control_lcore, 2u);
+    EXPECT_EQ(c.ports[1].control_lcore, 2u);
+}
+
+TEST(ConfigLcores, PortsGoRoundRobinOverControlLcoresUnlessTheyNameOne) {
+    const Config c = load_string(R"(
+lcores: { control: [0, 3], forwarding: [1, 2] }
+ports:
+  - { name: a, device: net_null0 }
+  - { name: b, device: net_null1 }
+  - { name: c, device: net_null2 }
+  - { name: d, device: net_null3, control_lcore: 0 }
+  - { name: e, device: net_null4, control_lcore: 3 }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.lcores.control, (std::vector<unsigned>{0, 3}));
+    EXPECT_EQ(c.ports[0].control_lcore, 0u);
+    EXPECT_EQ(c.ports[1].control_lcore, 3u);
+    EXPECT_EQ(c.ports[2].control_lcore, 0u);
+    EXPECT_EQ(c.ports[3].control_lcore, 0u) << "explicit, where round robin says 3";
+    EXPECT_EQ(c.ports[4].control_lcore, 3u);
+}
+
+TEST(ConfigLcores, ControlLcoreIsCheckedAgainstAListWrittenAfterThePorts) {
+    // Sections come in any order: lcores is read before ports whatever the file says.
+    const Config c = load_string(R"(
+ports: [{ name: a, device: net_null0, control_lcore: 4 }]
+lcores: { control: [0, 4], forwarding: [1] }
+)",
+                                 "t.yaml");
+    EXPECT_EQ(c.ports[0].control_lcore, 4u);
 }
 
 TEST(ConfigQuerier, EveryKeyOfADownstreamPortIsRead) {

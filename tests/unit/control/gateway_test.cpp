@@ -387,5 +387,59 @@ TEST(GatewayStaging, ConcurrentClientsStageIndependently) {
     }
 }
 
+// ---- routing (several control lcores) ----------------------------------------------------
+
+// Two mailboxes, each drained by its own "control lcore" that answers which one ran
+// the request and what it got; the route sends port=b's requests to the second.
+TEST(GatewayRoute, RequestsNamingAPortGoToItsOwnersMailboxStagedCommitsToo) {
+    VirtualClock clock;
+    Mailbox first, second;
+    std::atomic<bool> stop{false};
+    auto drainer = [&stop](Mailbox& mb, std::string who) {
+        return std::thread([&stop, &mb, who] {
+            while (!stop.load())
+                if (mb.drain([&](std::string_view n, std::string_view p,
+                                 const std::vector<IpAddr>* staged) {
+                        Value v;
+                        v.set("ran_on", who);
+                        v.set("name", n);
+                        v.set("params", p);
+                        v.set("staged", uint64_t(staged ? staged->size() : 0));
+                        return v;
+                    }) == 0)
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+        });
+    };
+    std::thread t1 = drainer(first, "first"), t2 = drainer(second, "second");
+    GatewaySetup setup;
+    setup.timeout = std::chrono::seconds(10);
+    Gateway gateway(first, clock, setup, {},
+                    [&](std::string_view, std::string_view body) -> Mailbox& {
+                        return body.find("port=b") != std::string_view::npos ? second : first;
+                    });
+    auto send = [&](std::string_view name, std::string_view params) {
+        return gateway.handle(name, params, name.size() + 8 + 1 + params.size());
+    };
+    Value v = send("join", "r 239.1.1.1 port=b ;");
+    EXPECT_EQ(str(v, "ran_on"), "second") << v.to_json();
+    EXPECT_EQ(str(v, "params"), "r 239.1.1.1 port=b ");
+    v = send("join", "r 239.1.1.1 port=a ;");
+    EXPECT_EQ(str(v, "ran_on"), "first") << v.to_json();
+    v = send("help", "");
+    EXPECT_EQ(str(v, "ran_on"), "first") << v.to_json();
+    // A staged commit follows its port= too, with the stage's sources.
+    Value open = send("stage_open", ";");
+    ASSERT_EQ(str(open, "ok"), "stage_open") << open.to_json();
+    const std::string id = std::to_string(num(open, "stage"));
+    Value add = send("stage_add", id + " 10.0.0.1 10.0.0.2 ;");
+    ASSERT_FALSE(is_error(add)) << add.to_json();
+    v = send("set_filter", "r 239.1.1.1 include stage=" + id + " count=2 port=b ;");
+    EXPECT_EQ(str(v, "ran_on"), "second") << v.to_json();
+    EXPECT_EQ(num(v, "staged"), 2u);
+    stop.store(true);
+    t1.join();
+    t2.join();
+}
+
 } // namespace
 } // namespace mcfwd::control
