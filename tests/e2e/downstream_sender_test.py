@@ -40,7 +40,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (run_topology, accepts, canon, check, mcfwdctl as ctl,  # noqa: E402
+from e2e_common import (HostAgent, run_topology, accepts, canon, check, mcfwdctl as ctl,  # noqa: E402
                         remove_topology, run_in, skip, wait_until)
 
 if os.geteuid() != 0:
@@ -115,70 +115,6 @@ receivers:
 {joins}
 """
 
-# A host: one socket per group bound to (group, PORT); ops from stdin, one JSON per line.
-AGENT = r"""
-import json, select, socket, struct, sys, threading
-IFX = socket.if_nametoindex(sys.argv[1])
-OPT4 = {"IP_ADD_MEMBERSHIP": 35, "IP_BLOCK_SOURCE": 38}
-MCAST = {"MCAST_JOIN_GROUP": 42, "MCAST_BLOCK_SOURCE": 43, "MCAST_JOIN_SOURCE_GROUP": 46}
-socks, counts, lock = {}, {}, threading.Lock()
-
-def storage(a):  # struct sockaddr_storage
-    if ":" in a:
-        b = struct.pack("=HHI16sI", socket.AF_INET6, 0, 0, socket.inet_pton(socket.AF_INET6, a), 0)
-    else:
-        b = struct.pack("=HH4s", socket.AF_INET, 0, socket.inet_aton(a))
-    return b.ljust(128, b"\0")
-
-def sock(g):
-    if g not in socks:
-        v6 = ":" in g
-        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((g, %d, 0, 0) if v6 else (g, %d))
-        with lock:
-            socks[g] = s
-    return socks[g]
-
-def op(name, g, src):
-    s = sock(g)
-    if name in MCAST:  # struct group_req / group_source_req
-        level = socket.IPPROTO_IPV6 if ":" in g else socket.IPPROTO_IP
-        s.setsockopt(level, MCAST[name],
-                     struct.pack("=I4x", IFX) + storage(g) + (storage(src) if src else b""))
-    elif name == "IP_ADD_MEMBERSHIP":  # struct ip_mreqn
-        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
-                     socket.inet_aton(g) + socket.inet_aton("0.0.0.0") + struct.pack("=i", IFX))
-    else:  # struct ip_mreq_source (Linux order: group, interface, source)
-        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
-                     socket.inet_aton(g) + socket.inet_aton(sys.argv[2]) + socket.inet_aton(src))
-
-def receive():
-    while True:
-        with lock:
-            ss = list(socks.values())
-        if not ss:
-            select.select([], [], [], 0.05)
-            continue
-        for s in select.select(ss, [], [], 0.05)[0]:
-            data, peer = s.recvfrom(2048)
-            key = "%%s|%%s" %% (peer[0], data.decode(errors="replace"))
-            with lock:
-                counts[key] = counts.get(key, 0) + 1
-
-threading.Thread(target=receive, daemon=True).start()
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        if "dump" in req:
-            with lock:
-                print(json.dumps(dict(counts)), flush=True)
-            continue
-        op(req["op"], req["g"], req.get("s"))
-        print("ok", flush=True)
-    except OSError as e:
-        print("error %%s %%s %%s: %%s" %% (req["op"], req["g"], req.get("s"), e), flush=True)
-""" % (PORT, PORT)
 
 # The sender: FLOWS interleaved, one datagram per flow every 2 ms.
 SENDER = r"""
@@ -263,36 +199,19 @@ def cleanup():
     remove_topology(PROCS, NS.values(), [PREFIX])
 
 
-class Host:
+class Host(HostAgent):
     def __init__(self, name, addr):
-        self.name = name
-        self.p = subprocess.Popen(["ip", "netns", "exec", NS[name], "/usr/bin/python3", "-c",
-                                   AGENT, "eth0", addr], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        PROCS.append(self.p)
-
-    def request(self, req):
-        self.p.stdin.write(json.dumps(req) + "\n")
-        self.p.stdin.flush()
-        return self.p.stdout.readline().strip()
-
-    def do(self, ops):
-        for name, g, s in ops:
-            r = self.request({"op": name, "g": g, "s": s})
-            check(r == "ok", "host %s: %s(%s%s) -> %s" % (self.name, name, g,
-                                                          ", " + s if s else "", r))
+        super().__init__(name, NS[name], addr, PORT, PROCS)
 
     def received(self):
         """{(S, G): packets}, and what did not parse under "junk"."""
         out = {}
-        for key, n in json.loads(self.request({"dump": 1})).items():
-            peer, payload = key.split("|", 1)
-            m = re.match(r"e2e S=(\S+) G=(\S+) seq=(\d+)", payload)
-            if not m or canon(m.group(1)) != canon(peer):
-                out.setdefault("junk", []).append(key)
+        for d in self.datagrams():
+            if d[0] == "junk":
+                out.setdefault("junk", []).append(d[1])
                 continue
-            k = (canon(peer), canon(m.group(2)))
-            out[k] = out.get(k, 0) + n
+            peer, group, _, n = d
+            out[(peer, group)] = out.get((peer, group), 0) + n
         return out
 
 

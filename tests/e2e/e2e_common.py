@@ -95,3 +95,121 @@ def run_topology(setup, cleanup, run, what, tmp_prefix):
             shutil.rmtree(d, ignore_errors=True)
     print("%d check(s) failed" % len(FAILURES) if FAILURES else "all checks passed")
     return 1 if FAILURES else 0
+
+
+# A host with real sockets, run inside its namespace: one UDP socket per group bound to
+# (group, port), joined, blocked and left through the socket API (IP_*, MCAST_*, IPV6_*
+# options) by JSON requests on stdin, one per line; {"dump": 1} answers what each socket
+# received as {"PEER|PAYLOAD": count}. argv: interface, the host's IPv4 address, UDP port.
+SOCKET_AGENT = r"""
+import json, select, socket, struct, sys, threading
+IFX = socket.if_nametoindex(sys.argv[1])
+PORT = int(sys.argv[3])
+OPT4 = {"IP_ADD_MEMBERSHIP": 35, "IP_DROP_MEMBERSHIP": 36, "IP_UNBLOCK_SOURCE": 37,
+        "IP_BLOCK_SOURCE": 38, "IP_ADD_SOURCE_MEMBERSHIP": 39, "IP_DROP_SOURCE_MEMBERSHIP": 40}
+MCAST = {"MCAST_JOIN_GROUP": 42, "MCAST_BLOCK_SOURCE": 43, "MCAST_UNBLOCK_SOURCE": 44,
+         "MCAST_LEAVE_GROUP": 45, "MCAST_JOIN_SOURCE_GROUP": 46, "MCAST_LEAVE_SOURCE_GROUP": 47}
+socks, counts, lock = {}, {}, threading.Lock()
+
+def storage(a):  # struct sockaddr_storage
+    if ":" in a:
+        b = struct.pack("=HHI16sI", socket.AF_INET6, 0, 0, socket.inet_pton(socket.AF_INET6, a), 0)
+    else:
+        b = struct.pack("=HH4s", socket.AF_INET, 0, socket.inet_aton(a))
+    return b.ljust(128, b"\0")
+
+def sock(g):
+    if g not in socks:
+        v6 = ":" in g
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((g, PORT, 0, 0) if v6 else (g, PORT))
+        with lock:
+            socks[g] = s
+    return socks[g]
+
+def op(name, g, src):
+    s = sock(g)
+    if name in MCAST:  # struct group_req / group_source_req: ifindex, pad, storages
+        level = socket.IPPROTO_IPV6 if ":" in g else socket.IPPROTO_IP
+        arg = struct.pack("=I4x", IFX) + storage(g) + (storage(src) if src else b"")
+        s.setsockopt(level, MCAST[name], arg)
+    elif name == "IPV6_JOIN_GROUP":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                     socket.inet_pton(socket.AF_INET6, g) + struct.pack("=i", IFX))
+    elif name in ("IP_ADD_MEMBERSHIP", "IP_DROP_MEMBERSHIP"):  # struct ip_mreqn
+        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
+                     socket.inet_aton(g) + socket.inet_aton("0.0.0.0") + struct.pack("=i", IFX))
+    else:  # struct ip_mreq_source (Linux order: group, interface, source)
+        local = socket.inet_aton(sys.argv[2])
+        s.setsockopt(socket.IPPROTO_IP, OPT4[name],
+                     socket.inet_aton(g) + local + socket.inet_aton(src))
+
+def receive():
+    while True:
+        with lock:
+            ss = list(socks.values())
+        if not ss:
+            select.select([], [], [], 0.05)
+            continue
+        for s in select.select(ss, [], [], 0.05)[0]:
+            data, peer = s.recvfrom(2048)
+            key = "%s|%s" % (peer[0], data.decode(errors="replace"))
+            with lock:
+                counts[key] = counts.get(key, 0) + 1
+
+threading.Thread(target=receive, daemon=True).start()
+for line in sys.stdin:
+    req = json.loads(line)
+    try:
+        if "dump" in req:
+            with lock:
+                out = dict(counts)
+            print(json.dumps(out), flush=True)
+            continue
+        op(req["op"], req["g"], req.get("s"))
+        print("ok", flush=True)
+    except OSError as e:
+        print("error %s %s %s: %s" % (req["op"], req["g"], req.get("s"), e), flush=True)
+"""
+
+
+class HostAgent:
+    """A SOCKET_AGENT in namespace ns, on interface eth0 with address addr; its process is
+    appended to procs (the test's cleanup kills it)."""
+
+    def __init__(self, name, ns, addr, port, procs):
+        self.name = name
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                                   SOCKET_AGENT, "eth0", addr, str(port)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(self.p)
+
+    def request(self, req):
+        import json
+        self.p.stdin.write(json.dumps(req) + "\n")
+        self.p.stdin.flush()
+        return self.p.stdout.readline().strip()
+
+    def do(self, ops):
+        """ops: (option name, group, source or None); each must answer ok."""
+        for name, g, s in ops:
+            r = self.request({"op": name, "g": g, "s": s})
+            check(r == "ok", "host %s: %s(%s%s) -> %s" % (self.name, name, g,
+                                                          ", " + s if s else "", r))
+
+    def datagrams(self):
+        """[(peer, source in the payload, group in the payload, seq, count)] of what the
+        sockets got, from the tests' payload "e2e S=.. G=.. seq=.."; what does not parse,
+        or names another source than the sender's address, as ("junk", key)."""
+        import json
+        import re
+        out = []
+        for key, n in json.loads(self.request({"dump": 1})).items():
+            peer, payload = key.split("|", 1)
+            m = re.match(r"e2e S=(\S+) G=(\S+) seq=(\d+)", payload)
+            if not m or canon(m.group(1)) != canon(peer):
+                out.append(("junk", key))
+                continue
+            out.append((canon(peer), canon(m.group(2)), int(m.group(3)), n))
+        return out
