@@ -1,5 +1,6 @@
 #include "telemetry.hpp"
 
+#include "control/fanout.hpp"
 #include "control/gateway.hpp"
 #include "ethdev/tsc_clock.hpp"
 
@@ -32,6 +33,8 @@ struct Telemetry::Service {
     ethdev::TscClock clock;
     // Framing, stages, hand-over to the mailbox (control/gateway.hpp).
     std::unique_ptr<control::Gateway> gateway;
+    // receivers, add_receiver, close_receiver over several control lcores.
+    control::Fanout fanout;
     // Readers: handlers summing counters; writer: stop() detaching them.
     std::shared_mutex counters_mutex;
     std::vector<ForwardingLcore> lcores;
@@ -509,11 +512,11 @@ std::optional<Value> several(Telemetry::Service& svc, std::string_view name,
     if ((name == "groups" || name == "router") && !positional)
         return listing_over_ports(svc, name, toks);
     if (name == "receivers")
-        return control::error_value("ENOTSUP", "receivers: not served with several control "
-                                               "lcores (use filter RECEIVER GROUP port=PORT)");
-    if (name == "add_receiver" || name == "close_receiver")
-        return control::error_value("ENOTSUP", std::string(name) +
-                                                   ": not served with several control lcores");
+        return svc.fanout.receivers(body);
+    if (name == "add_receiver")
+        return svc.fanout.add_receiver(body);
+    if (name == "close_receiver")
+        return svc.fanout.close_receiver(body);
     const control::CommandInfo* info = control::find_command(name);
     const bool takes_port = info && info->usage.find("port=PORT") != std::string_view::npos;
     if (takes_port && !has_port_opt)
@@ -532,6 +535,16 @@ Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>(
         service_->control_lcores.push_back(setup.control[k].lcore_id);
         for (const auto& p : setup.control[k].ports)
             service_->owner.emplace(p.name, k);
+    }
+    service_->fanout.planes = setup.control.size();
+    service_->fanout.port_order = setup.port_order;
+    {
+        Service* svc = service_.get();
+        service_->fanout.ask = [svc](size_t k, std::string_view name, std::string_view params) {
+            auto& mb = *svc->mailboxes[k];
+            auto t = mb.submit(std::string(name), std::string(params));
+            return mb.wait(t, request_timeout);
+        };
     }
     control::GatewaySetup gs;
     gs.read_only = setup.read_only;
@@ -569,8 +582,13 @@ Telemetry::Telemetry(TelemetrySetup setup) : service_(std::make_shared<Service>(
             return std::nullopt;
         },
         std::move(route));
+    std::vector<control::CommandContext::Port> every_port;
+    if (many)
+        for (const ControlLcoreView& c : setup.control)
+            every_port.insert(every_port.end(), c.ports.begin(), c.ports.end());
     for (ControlLcoreView& c : setup.control) {
         control::CommandContext ctx;
+        ctx.sink_ports = every_port;
         ctx.cp = c.cp;
         ctx.clock = setup.clock;
         ctx.ports = std::move(c.ports);

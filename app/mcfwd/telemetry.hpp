@@ -10,9 +10,9 @@
 // or the PORT of ports/groups/router) goes to the port's owner; stats and ports
 // without a port ask every control lcore and merge the answers (counters summed;
 // ports in configuration order); groups and router without a port ask each port's
-// owner in configuration order and page the concatenation. What would need the
-// state of several control planes at once is refused with ENOTSUP (receivers,
-// add_receiver, close_receiver), a membership command without port= with EINVAL
+// owner in configuration order and page the concatenation; receivers,
+// add_receiver and close_receiver go to every control lcore (control/fanout.hpp);
+// a membership command without port= is EINVAL
 // (docs/TELEMETRY.md). The data
 // path's counters are the exception: /mcfwd/stats reads them on the telemetry
 // thread (relaxed 64-bit loads of each forwarding lcore's counters), summed, or

@@ -60,6 +60,7 @@ Result<table::OutletId> OutletRegistry::install(std::string_view owner, std::str
 Result<table::OutletId> OutletRegistry::open_routed(std::string_view owner, uint16_t port,
                                                     std::string name, const addr::MacAddr& mac,
                                                     std::optional<uint16_t> vlan) {
+    std::lock_guard lock(mutex_);
     return install(owner, "routed port " + name, nullptr, [&](size_t i) {
         return Outlet::routed_tx(port, static_cast<uint16_t>(i), mac, vlan);
     });
@@ -67,6 +68,7 @@ Result<table::OutletId> OutletRegistry::open_routed(std::string_view owner, uint
 
 Result<table::OutletId> OutletRegistry::open(std::string_view owner,
                                              const control::SinkRequest& request) {
+    std::lock_guard lock(mutex_);
     if (!free_id()) // before a ring is made for nothing
         return errc::no_buffer_space;
     if (request.kind == control::SinkRequest::Kind::port) {
@@ -94,10 +96,14 @@ Result<table::OutletId> OutletRegistry::open(std::string_view owner,
 
 void OutletRegistry::close(table::OutletId id) {
     Slot& s = slots_[id];
-    if (s.state != State::open)
-        return;
-    s.state = State::closing;
-    ++closing_;
+    {
+        std::lock_guard lock(mutex_);
+        if (s.state != State::open)
+            return;
+        s.state = State::closing;
+        ++closing_;
+    }
+    // Unlocked: a full defer queue may end grace periods (free_slot) right here.
     reclaimer_.retire(&s, &OutletRegistry::free_slot, this);
 }
 
@@ -106,6 +112,7 @@ void OutletRegistry::close(table::OutletId id) {
 void OutletRegistry::free_slot(void* self, void* slot) noexcept {
     auto& reg = *static_cast<OutletRegistry*>(self);
     auto& s = *static_cast<Slot*>(slot);
+    std::lock_guard lock(reg.mutex_);
     const auto id = static_cast<table::OutletId>(&s - reg.slots_.data());
     for (size_t i = 0; i < reg.lcores_.size(); ++i)
         reg.sets_[i].remove(id);
@@ -122,20 +129,27 @@ void OutletRegistry::free_slot(void* self, void* slot) noexcept {
 }
 
 uint64_t OutletRegistry::delivered(table::OutletId id) const {
+    std::lock_guard lock(mutex_);
+    return delivered_locked(id);
+}
+
+uint64_t OutletRegistry::delivered_locked(table::OutletId id) const noexcept {
     if (id >= slots_.size() || slots_[id].state == State::free)
         return 0;
     return delivered_total(id) - slots_[id].base;
 }
 
 std::string OutletRegistry::describe(table::OutletId id) const {
+    std::lock_guard lock(mutex_);
     return id < slots_.size() ? slots_[id].sink : std::string();
 }
 
 void OutletRegistry::for_each(const std::function<void(table::OutletId, const Info&)>& fn) const {
+    std::lock_guard lock(mutex_); // fn must not call back into the registry
     for (table::OutletId id = 0; id < slots_.size(); ++id) {
         const Slot& s = slots_[id];
         if (s.state == State::open)
-            fn(id, Info{s.owner, s.sink, s.ring, delivered(id)});
+            fn(id, Info{s.owner, s.sink, s.ring, delivered_locked(id)});
     }
 }
 

@@ -14,8 +14,11 @@
 // process must have stopped dequeuing before its receiver is closed (mcfwd-consumer
 // closes its own receiver on exit, after its last dequeue).
 //
-// Thread-safety: control lcore only, except lcore(i), which lcore i reads under
-// OutletSet's rules.
+// Thread-safety: written (open, close, the grace period's end) by one control
+// lcore; delivered(), describe() and for_each() may be called from any control
+// lcore at the same time (several control lcores list receivers and outlets): the
+// slots are guarded by a mutex, never taken on the data path. lcore(i) is read by
+// lcore i under OutletSet's rules.
 #pragma once
 
 #include "addr/mac_addr.hpp"
@@ -27,6 +30,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -89,12 +93,14 @@ private:
                                     const std::function<Outlet(size_t lcore)>& make);
     std::optional<table::OutletId> free_id() const noexcept;
     uint64_t delivered_total(table::OutletId id) const noexcept;
+    uint64_t delivered_locked(table::OutletId id) const noexcept; // caller holds mutex_
     static void free_slot(void* self, void* slot) noexcept;
 
     std::vector<const LcoreCounters*> lcores_;
     std::unique_ptr<OutletSet[]> sets_;
     table::Reclaimer& reclaimer_;
     int socket_;
+    mutable std::mutex mutex_; // guards slots_ and closing_ (control lcores only)
     std::array<Slot, table::max_outlets> slots_{};
     std::unordered_map<uint16_t, std::string> sink_ports_;
     size_t closing_ = 0;

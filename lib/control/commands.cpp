@@ -145,6 +145,8 @@ private:
     Value filter(const Args& a);
     Value add_receiver(const Args& a);
     Value close_receiver(const Args& a);
+    Value register_receiver(std::string_view params);
+    Value unregister_receiver(std::string_view params);
     // Which port a membership command acts on (docs/TELEMETRY.md "Parameters"):
     // port=NAME, the only port, or the one port where the receiver has the group
     // (creating: where it has any group). An error value otherwise.
@@ -211,6 +213,10 @@ std::optional<Value> Executor::paging(const Args& a, size_t& start, size_t& limi
 
 Value Executor::run(std::string_view name, std::string_view params,
                     const std::vector<IpAddr>* staged) {
+    if (name == register_receiver_cmd)
+        return register_receiver(params);
+    if (name == unregister_receiver_cmd)
+        return unregister_receiver(params);
     const CommandInfo* info = nullptr;
     if (auto e = refuse_early(name, ctx_.read_only, info))
         return *e;
@@ -904,6 +910,9 @@ Value Executor::add_receiver(const Args& a) {
         if (ring || size)
             return error_value("EINVAL", "tx_port= and ring=/size= exclude each other");
         const Port* p = port_by_name(*tx_port);
+        for (const Port& sp : ctx_.sink_ports)
+            if (!p && sp.name == *tx_port)
+                p = &sp;
         if (!p)
             return error_value("ENXIO", "no port named " + quote(*tx_port));
         req.kind = SinkRequest::Kind::port;
@@ -978,6 +987,58 @@ Value Executor::close_receiver(const Args& a) {
             ctx_.sinks->close(*outlet);
         }
     }
+    return v;
+}
+
+// Several control lcores: the receiver another control plane made, here too.
+Value Executor::register_receiver(std::string_view params) {
+    Args a;
+    if (auto e = tokenize(params, {}, a))
+        return *e;
+    const auto& toks = a.pos;
+    const auto outlet = toks.size() == 2 ? parse_count(toks[1]) : std::nullopt;
+    if (!outlet || *outlet >= table::max_outlets)
+        return error_value("EINVAL", "usage: " + std::string(register_receiver_cmd) +
+                                         " RECEIVER OUTLET");
+    const std::string_view name = toks[0];
+    if (engine_.find_receiver(name))
+        return error_value("EADDRINUSE", "a receiver named " + quote(name) + " exists");
+    auto rid = engine_.open_receiver(name);
+    if (!rid)
+        return error_value(errc_name(rid.error()), "add_receiver " + quote(name) + " failed");
+    ctx_.cp->publisher().bind_receiver(*rid, static_cast<table::OutletId>(*outlet));
+    Value v;
+    v.set("ok", "add_receiver");
+    v.set("receiver", name);
+    v.set("outlet", *outlet);
+    return v;
+}
+
+// Several control lcores: the receiver closed here, its sink left to the control
+// plane that opened it (the tables here no longer name the outlet when it closes).
+Value Executor::unregister_receiver(std::string_view params) {
+    Args a;
+    if (auto e = tokenize(params, {}, a))
+        return *e;
+    const auto& toks = a.pos;
+    if (toks.size() != 1)
+        return error_value("EINVAL", "usage: " + std::string(unregister_receiver_cmd) +
+                                         " RECEIVER");
+    const auto rid = engine_.find_receiver(toks[0]);
+    if (!rid)
+        return error_value("ENOENT", "no receiver named " + quote(toks[0]));
+    if (auto e = refuse_internal(*rid))
+        return *e;
+    uint64_t n = 0;
+    engine_.for_each_membership(*rid, [&](const membership::MembershipView&) { ++n; });
+    const errc e = engine_.close_receiver(*rid);
+    if (e != errc::ok)
+        return error_value(errc_name(e), "close_receiver " + quote(toks[0]) + " failed");
+    ctx_.cp->publisher().unbind_receiver(*rid);
+    Value v;
+    v.set("ok", "close_receiver");
+    v.set("receiver", toks[0]);
+    v.set("memberships_left", n);
     return v;
 }
 

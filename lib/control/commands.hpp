@@ -78,7 +78,21 @@ struct CommandContext {
     /// listings show what each delivered. Null: add_receiver is ENOTSUP and no
     /// delivered counts are shown.
     Sinks* sinks = nullptr;
+    /// Ports add_receiver's tx_port= may name when they are not in `ports`: with
+    /// several control lcores, every port (the sink is one registry, any port's
+    /// TX queues may carry a receiver's packets). Empty: `ports` only.
+    std::vector<Port> sink_ports;
 };
+
+/// Internal requests of several control lcores (control/fanout.hpp), never a
+/// telemetry command (not in command_list(), so no client can send them):
+///   register_receiver  "NAME OUTLET": opens NAME on this control plane and binds
+///                      it to OUTLET, a sink another control plane opened;
+///   unregister_receiver "NAME": closes NAME here (its memberships are left,
+///                      reports go out) and unbinds its outlet without closing it.
+/// Answers as add_receiver / close_receiver do (EPERM for an internal receiver).
+inline constexpr std::string_view register_receiver_cmd = "_register_receiver";
+inline constexpr std::string_view unregister_receiver_cmd = "_unregister_receiver";
 
 /// Runs one command on the control lcore. Never throws for bad input (only
 /// std::bad_alloc); an unknown name is EINVAL.

@@ -17,8 +17,10 @@ lcore 2 (forwarding lcore 1). Checked with two control lcores:
      reaches hb's socket through mcfwd; mcfwdctl stats sums the control planes
      (router_messages counts hb's reports);
   3. groups and router without a port list every port's state across the control lcores;
-     commands that would need several control planes at once answer a clear error
-     (receivers: ENOTSUP; join without port=: EINVAL), never a partial answer;
+     a join without port= answers EINVAL (which port?), never a partial answer;
+     a receiver added at run time (add_receiver) joins on a port of each control lcore,
+     receivers lists both memberships in one record, the sender's traffic reaches its
+     ring, close_receiver leaves both (the uplink's and b's state drop its groups);
   4. the flood: ha sends IGMPv3 reports of many groups (joins, then leaves, in turn) as
      fast as it can into port a (punt_rate_pps 0, max_groups 100000) for FLOOD s, while
      hb's side records b's IGMP general queries (query interval 1 s). Their largest gap
@@ -231,6 +233,58 @@ def groups(root, port):
     return {g["group"] for g in json.loads(out).get("groups", [])} if rc == 0 else set()
 
 
+def receiver(root, name):
+    rc, out, _ = ctl(root, PREFIX, "--json", "receivers")
+    recs = json.loads(out).get("receivers", []) if rc == 0 else []
+    return next((r for r in recs if r.get("name") == name), None)
+
+
+def receivers_across(root, hb):
+    """A receiver added at run time is on both control planes: it joins on a port of each,
+    receivers shows both memberships, traffic reaches its ring, close_receiver leaves
+    both; a name in use changes nothing."""
+    rc, out, err = ctl(root, PREFIX, "--json", "add-receiver", "feedx", "--ring-size", "256")
+    ans = json.loads(out) if rc == 0 else {}
+    check(ans.get("ok") == "add_receiver" and ans.get("sink") == "ring feedx",
+          "add_receiver with two control lcores makes the receiver: %s" % (out + err).strip())
+    rc, out, err = ctl(root, PREFIX, "--json", "add-receiver", "feedx")
+    check(rc != 0 and "EADDRINUSE" in out + err, "a second add_receiver feedx: EADDRINUSE (%s)"
+          % (out + err).strip()[:200])
+    joins = [("239.8.8.8", "uplink"), (GROUP, "uplink"), ("239.8.8.9", "b")]
+    for g, port in joins:
+        rc, out, err = ctl(root, PREFIX, "join", "feedx", g, "--port", port)
+        check(rc == 0, "feedx joins %s on %s (%s)" % (g, port, (out + err).strip()[:200]))
+    rec = receiver(root, "feedx") or {}
+    ms = [(m["port"], m["group"]) for m in rec.get("memberships", [])]
+    check(ms == [("uplink", GROUP), ("uplink", "239.8.8.8"), ("b", "239.8.8.9")],
+          "receivers shows feedx's memberships on both control lcores' ports: %s" % (ms,))
+    check(rec.get("sink") == "ring feedx" and rec.get("internal") == 0,
+          "one record for feedx with its sink: %s" % json.dumps(rec)[:300])
+    check("239.8.8.8" in groups(root, "uplink") and "239.8.8.9" in groups(root, "b"),
+          "uplink (lcore 0) and b (lcore 2) hold feedx's groups")
+    got = traffic(hb, "rx")
+    delivered = wait_until(lambda: (receiver(root, "feedx") or {}).get("delivered", 0) >= PACKETS,
+                           5, 0.2)
+    check(got == PACKETS and delivered is not None,
+          "the sender's datagrams reach hb and feedx's ring (delivered %s)"
+          % (receiver(root, "feedx") or {}).get("delivered"))
+    rc, out, err = ctl(root, PREFIX, "--json", "close-receiver", "feedx")
+    ans = json.loads(out) if rc == 0 else {}
+    check(ans.get("memberships_left") == 3 and ans.get("delivered", 0) >= PACKETS,
+          "close_receiver leaves feedx's 3 memberships on both control lcores: %s"
+          % (out + err).strip()[:300])
+    check(receiver(root, "feedx") is None, "receivers no longer lists feedx")
+    gone = wait_until(lambda: "239.8.8.8" not in groups(root, "uplink") and
+                      "239.8.8.9" not in groups(root, "b"), 5, 0.2)
+    check(gone is not None and GROUP in groups(root, "uplink"),
+          "the uplink and b drop feedx's groups; hb's %s stays on the uplink" % GROUP)
+    rc, out, err = ctl(root, PREFIX, "--json", "add-receiver", "feedx", "--ring-size", "256")
+    check(rc == 0, "the name and the ring can be used again: %s" % (out + err).strip()[:200])
+    rc, out, err = ctl(root, PREFIX, "--json", "close-receiver", "feedx")
+    check(rc == 0 and json.loads(out).get("memberships_left") == 0,
+          "and closed again: %s" % (out + err).strip()[:200])
+
+
 def start(mcfwd, d, control, b_lcore, tag):
     with open(d + "/mcfwd-%s.yaml" % tag, "w") as f:
         f.write(CONFIG.format(prefix=PREFIX, control=control, b_lcore=b_lcore))
@@ -317,9 +371,7 @@ def run(mcfwd, root, d):
           "stats sums the control planes: router_messages %s, proxy_set_filter %s"
           % (st.get("control", {}).get("router_messages"),
              st.get("control", {}).get("proxy_set_filter")))
-    rc, out, err = ctl(root, PREFIX, "--json", "receivers")
-    check(rc != 0 and "ENOTSUP" in out + err, "receivers is refused with ENOTSUP (%s)"
-          % (out + err).strip()[:200])
+    receivers_across(root, hb)
     rc, out, err = ctl(root, PREFIX, "--json", "groups")
     listed = [(g["port"], g["group"]) for g in json.loads(out).get("groups", [])] if rc == 0 \
         else err
