@@ -272,6 +272,7 @@ const EncodingSink* ControlPlane::sink(PortId port) const {
 
 void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame) {
     ++counters_.frames;
+    Controller::DeviceBatch batch(controller_); // a report's groups: one programming
     if (port >= ports_.size() || !ports_[port]) {
         ++counters_.unknown_port;
         return;
@@ -325,6 +326,7 @@ void ControlPlane::on_control_frame(PortId port, std::span<const uint8_t> frame)
 }
 
 void ControlPlane::set_link(PortId port, bool up) {
+    Controller::DeviceBatch batch(controller_); // every group of the port comes or goes
     if (port < ports_.size() && ports_[port]) {
         Port& p = *ports_[port];
         p.link_changes += p.up != up;
@@ -346,6 +348,7 @@ uint64_t ControlPlane::link_changes(PortId port) const {
 }
 
 time_point ControlPlane::poll() {
+    Controller::DeviceBatch batch(controller_);
     time_point next = hosts_.run_timers();
     const time_point now = clock_.now();
     for (const auto& p : ports_) {

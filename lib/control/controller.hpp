@@ -39,6 +39,29 @@ public:
     nicfilter::NicFilter* nic_filter(PortId port) noexcept;
     const nicfilter::NicFilter* nic_filter(PortId port) const noexcept;
 
+    /// Holds every attached NIC filter while it lives (NicFilter::hold): each device
+    /// is programmed once when it ends, for all the changes made meanwhile. The
+    /// control plane opens one around a control frame, a turn of timers, a link
+    /// change and a batch of proxied changes.
+    class DeviceBatch {
+    public:
+        explicit DeviceBatch(Controller& c) noexcept : c_(c) {
+            for (auto& f : c_.nic_filters_)
+                if (f)
+                    f->hold();
+        }
+        ~DeviceBatch() {
+            for (auto& f : c_.nic_filters_)
+                if (f)
+                    f->release();
+        }
+        DeviceBatch(const DeviceBatch&) = delete;
+        DeviceBatch& operator=(const DeviceBatch&) = delete;
+
+    private:
+        Controller& c_;
+    };
+
     /// Adds a consumer of membership events, called after the NIC filter. It must
     /// outlive the Controller and must not call back into the engine.
     void add_listener(membership::Listener& listener) { listeners_.push_back(&listener); }

@@ -43,6 +43,7 @@ size_t UpstreamChannel::flush() {
 size_t UpstreamChannel::deliver(ControlPlane& upstream, size_t max) {
     size_t n = 0;
     UpstreamChange c;
+    Controller::DeviceBatch batch(upstream.controller());
     for (; n < max && ring_.try_pop(c); ++n)
         upstream.apply(c);
     return n;

@@ -38,7 +38,7 @@ errc NicFilter::add_group(const IpAddr& group) {
         return errc::ok;
     list_valid_ = false;
     list_dirty_ = true;
-    sync(false);
+    changed();
     return errc::ok;
 }
 
@@ -56,7 +56,7 @@ errc NicFilter::remove_group(const IpAddr& group) {
     macs_.erase(m);
     list_valid_ = false;
     list_dirty_ = true;
-    sync(false);
+    changed();
     return errc::ok;
 }
 
@@ -64,7 +64,21 @@ void NicFilter::force_allmulticast(bool on) {
     if (on == forced_)
         return;
     forced_ = on;
-    sync(false);
+    changed();
+}
+
+void NicFilter::changed() {
+    if (holds_ != 0)
+        held_change_ = true;
+    else
+        sync(false);
+}
+
+errc NicFilter::release() {
+    if (holds_ == 0 || --holds_ != 0 || !held_change_)
+        return errc::ok;
+    held_change_ = false;
+    return sync(false);
 }
 
 errc NicFilter::reprogram() {

@@ -412,3 +412,35 @@ TEST(Proxy, AnySourceRequestsForAnSsmGroupAreIgnoredAndNeverProxied) {
 
 } // namespace
 } // namespace mcfwd::control
+
+namespace mcfwd::control {
+namespace {
+
+// One report of many groups on a downstream link changes the upstream port's NIC list
+// once, not once per group: the control plane holds the devices over a control frame
+// (NicFilter::hold), and programming costs O(wanted MACs) each time.
+TEST(Proxy, AReportOfManyGroupsProgramsTheUpstreamNicOnce) {
+    ProxyRig rig;
+    wire::FrameParams host;
+    host.src_mac = *addr::MacAddr::parse("02:00:00:00:aa:01");
+    host.ipv4_src = *IpAddr::parse("198.51.100.100");
+    wire::Report report;
+    for (uint32_t i = 0; i < 12; ++i) // 12 MACs: within the SimNic's 16
+        report.records.push_back({RecordType::change_to_exclude, IpAddr::v4(0xe9010100u + i), {}});
+    std::vector<wire::Frame> frames;
+    ASSERT_EQ(wire::encode(wire::Message{report}, host, frames), errc::ok);
+    ASSERT_EQ(frames.size(), 1u);
+    const uint64_t before = rig.nic.list_calls();
+    rig.cp.on_control_frame(1, frames[0]);
+    EXPECT_EQ(rig.nic.list_calls() - before, 1u);
+    EXPECT_EQ(rig.nic.table().size(), 12u);
+    EXPECT_EQ(rig.cp.engine().port_filter(up, IpAddr::v4(0xe9010100u)).mode, FilterMode::exclude);
+    // Link down on the upstream port detaches all 12: one programming too.
+    const uint64_t before_down = rig.nic.list_calls();
+    rig.cp.set_link(up, false);
+    EXPECT_EQ(rig.nic.list_calls() - before_down, 1u);
+    EXPECT_TRUE(rig.nic.table().empty());
+}
+
+} // namespace
+} // namespace mcfwd::control

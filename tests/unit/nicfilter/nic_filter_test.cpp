@@ -530,3 +530,68 @@ TEST(NicFilter, ReprogramAfterResetWithNothingWantedLeavesAllmultiOff) {
 }
 
 } // namespace
+
+// ---- batching (hold / release) --------------------------------------------------
+
+namespace {
+
+TEST(NicFilterBatch, HeldChangesProgramTheDeviceOnceAtTheLastRelease) {
+    Port p(256);
+    p.filter.hold();
+    p.filter.hold(); // holds nest
+    MacSet want;
+    for (uint32_t i = 0; i < 100; ++i) {
+        ASSERT_EQ(p.filter.add_group(nth_group(i)), errc::ok);
+        want.insert(nth_group(i).multicast_mac());
+    }
+    ASSERT_EQ(p.filter.remove_group(nth_group(99)), errc::ok);
+    want.erase(nth_group(99).multicast_mac());
+    EXPECT_EQ(p.nic.calls(), 0u) << "nothing is programmed while held";
+    EXPECT_TRUE(p.nic.table().empty());
+    EXPECT_EQ(p.filter.wanted_mac_count(), 99u) << "the wanted state is kept meanwhile";
+    EXPECT_EQ(p.filter.release(), errc::ok);
+    EXPECT_EQ(p.nic.calls(), 0u) << "still held once";
+    EXPECT_EQ(p.filter.release(), errc::ok);
+    EXPECT_EQ(p.nic.list_calls(), 1u);
+    EXPECT_EQ(p.nic.table(), want);
+    EXPECT_EQ(p.filter.counters().list_programs, 1u);
+    EXPECT_FALSE(p.filter.held());
+}
+
+TEST(NicFilterBatch, AReleaseWithoutChangesCallsNothing) {
+    Port p(4);
+    ASSERT_EQ(p.filter.add_group(nth_group(0)), errc::ok);
+    ASSERT_EQ(p.nic.list_calls(), 1u);
+    p.filter.hold();
+    ASSERT_EQ(p.filter.add_group(nth_group(0)), errc::ok); // a second reference: no new MAC
+    EXPECT_EQ(p.filter.release(), errc::ok);
+    EXPECT_EQ(p.nic.calls(), 1u);
+    EXPECT_EQ(p.filter.release(), errc::ok) << "an unmatched release is harmless";
+    EXPECT_EQ(p.nic.calls(), 1u);
+}
+
+TEST(NicFilterBatch, HeldOverflowAndForcedAllmulticastEndInOneStateAtRelease) {
+    Port p(4); // a table of 4: 6 MACs do not fit
+    p.filter.hold();
+    for (uint32_t i = 0; i < 6; ++i)
+        ASSERT_EQ(p.filter.add_group(nth_group(i)), errc::ok);
+    p.filter.force_allmulticast(true);
+    p.filter.force_allmulticast(false);
+    EXPECT_EQ(p.nic.calls(), 0u);
+    p.filter.release();
+    EXPECT_EQ(p.nic.list_calls(), 1u) << "one list, refused as full";
+    EXPECT_EQ(p.nic.allmulti_calls(), 1u) << "one allmulticast call for the fallback";
+    EXPECT_TRUE(p.nic.allmulticast());
+    EXPECT_EQ(p.filter.reason(), AllmultiReason::table_full);
+    // Back under the size: held removals, one release, the list programmed and
+    // allmulticast left.
+    p.filter.hold();
+    for (uint32_t i = 2; i < 6; ++i)
+        ASSERT_EQ(p.filter.remove_group(nth_group(i)), errc::ok);
+    p.filter.release();
+    EXPECT_EQ(p.nic.list_calls(), 2u);
+    EXPECT_EQ(p.nic.table(), (MacSet{nth_group(0).multicast_mac(), nth_group(1).multicast_mac()}));
+    EXPECT_FALSE(p.nic.allmulticast());
+}
+
+} // namespace
