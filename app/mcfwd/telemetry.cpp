@@ -218,6 +218,25 @@ bool parse_size(std::string_view s, size_t& v) {
     return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
+// The paging options of a listing, start=N and limit=N (1..max_limit), into start
+// and limit; false at any other token (the caller answers its usage).
+bool parse_paging(std::span<const std::string_view> toks, size_t max_limit, size_t& start,
+                  size_t& limit) {
+    for (std::string_view tok : toks) {
+        const size_t eq = tok.find('=');
+        const std::string_view key = tok.substr(0, eq);
+        size_t n = 0;
+        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
+        if (key == "start" && number)
+            start = n;
+        else if (key == "limit" && number && n >= 1 && n <= max_limit)
+            limit = n;
+        else
+            return false;
+    }
+    return true;
+}
+
 // /mcfwd/stats,lcores [start=N] [limit=N]: each forwarding lcore's data path
 // counters, paged as the listings are ({"per_lcore", "total", "next"}): a record
 // takes up to ~800 bytes, so 16 stay within the 16 KiB answer.
@@ -226,19 +245,9 @@ constexpr size_t lcores_max_limit = 64;
 
 Value stats_per_lcore(Telemetry::Service& svc, std::span<const std::string_view> options) {
     size_t start = 0, limit = lcores_default_limit;
-    for (std::string_view tok : options) {
-        const size_t eq = tok.find('=');
-        const std::string_view key = tok.substr(0, eq);
-        size_t n = 0;
-        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
-        if (key == "start" && number)
-            start = n;
-        else if (key == "limit" && number && n >= 1 && n <= lcores_max_limit)
-            limit = n;
-        else
-            return control::error_value("EINVAL", "usage: stats [lcores [start=N] [limit=1.." +
-                                                      std::to_string(lcores_max_limit) + "]]");
-    }
+    if (!parse_paging(options, lcores_max_limit, start, limit))
+        return control::error_value("EINVAL", "usage: stats [lcores [start=N] [limit=1.." +
+                                                  std::to_string(lcores_max_limit) + "]]");
     std::shared_lock lock(svc.counters_mutex);
     const size_t total = svc.lcores.size();
     start = std::min(start, total);
@@ -329,7 +338,8 @@ Value merge_stats(const std::vector<Value>& answers) {
 
 // /mcfwd/ports over the control lcores that own the ports asked for: each record
 // with its control_lcore, in configuration order.
-Value merged_ports(Telemetry::Service& svc, const std::vector<Value>& answers, const std::vector<size_t>& from) {
+Value merged_ports(Telemetry::Service& svc, const std::vector<Value>& answers,
+                   const std::vector<size_t>& from) {
     if (const Value* e = first_error(answers))
         return *e;
     std::vector<std::pair<size_t, Value>> recs;
@@ -439,20 +449,10 @@ Value listing_over_ports(Telemetry::Service& svc, std::string_view name,
                          const std::vector<std::string_view>& toks) {
     constexpr size_t default_limit = 32, max_limit = 200; // control/commands.cpp's
     size_t start = 0, limit = default_limit;
-    for (std::string_view tok : toks) {
-        const size_t eq = tok.find('=');
-        const std::string_view key = tok.substr(0, eq);
-        size_t n = 0;
-        const bool number = eq != std::string_view::npos && parse_size(tok.substr(eq + 1), n);
-        if (key == "start" && number)
-            start = n;
-        else if (key == "limit" && number && n >= 1 && n <= max_limit)
-            limit = n;
-        else
-            return control::error_value("EINVAL", "usage: " + std::string(name) +
-                                                      " [PORT] [start=N] [limit=1.." +
-                                                      std::to_string(max_limit) + "]");
-    }
+    if (!parse_paging(toks, max_limit, start, limit))
+        return control::error_value("EINVAL", "usage: " + std::string(name) +
+                                                  " [PORT] [start=N] [limit=1.." +
+                                                  std::to_string(max_limit) + "]");
     const bool router = name == "router";
     Value list = Value::list(), queriers = Value::list();
     size_t total = 0;
@@ -497,9 +497,8 @@ Value listing_over_ports(Telemetry::Service& svc, std::string_view name,
 std::optional<Value> several(Telemetry::Service& svc, std::string_view name,
                              std::string_view body) {
     const std::vector<std::string_view> toks = tokens(body);
-    const bool has_port_opt = std::any_of(toks.begin(), toks.end(), [](std::string_view t) {
-        return t.substr(0, 5) == "port=";
-    });
+    const bool has_port_opt = std::any_of(
+        toks.begin(), toks.end(), [](std::string_view t) { return t.substr(0, 5) == "port="; });
     const bool positional = std::any_of(toks.begin(), toks.end(), [](std::string_view t) {
         return t.find('=') == std::string_view::npos;
     });
@@ -606,8 +605,7 @@ Telemetry::~Telemetry() {
 }
 
 size_t Telemetry::poll(size_t k) {
-    return service_->mailboxes[k]->drain([this, k](std::string_view name,
-                                                   std::string_view params,
+    return service_->mailboxes[k]->drain([this, k](std::string_view name, std::string_view params,
                                                    const std::vector<addr::IpAddr>* staged) {
         return control::execute(ctx_[k], name, params, staged);
     });
