@@ -21,7 +21,8 @@ tshark decodes the capture at the end. Checked:
      IGMP over within its Other Querier Present Interval;
   3. mcfwd's general queries are IGMPv2 (8-octet IGMP message, Max Response Time 10 tenths
      for its 1 s response interval) and MLDv1 (24-octet message, Maximum Response Delay
-     1000 ms), never IGMPv1/v3 or MLDv2;
+     1000 ms), never IGMPv1/v3 or MLDv2; from its IGMP takeover, one query at once and the
+     next a Query Interval (3 s) later;
   4. a host socket joins 239.1.1.1 and ff0e::1:1 on eth0: the kernel, having heard only
      IGMPv2 / MLDv1 queries, reports as an IGMPv2 / MLDv1 host (0x16 / 131 in the capture);
      `mcfwdctl router` shows both groups with the IGMPv2 / MLDv1 Host Present timer
@@ -58,6 +59,7 @@ G4, G6 = "239.1.1.1", "ff0e::1:1"
 MC4, MC6 = "10.98.0.254", "fe80::1"
 BR4 = "10.98.0.1"
 LMQI = 0.5  # [Last Member Query Interval], s; [LMQC] is the robustness, 2: LMQT 1 s
+QI = 3.0  # mcfwd's [Query Interval], s (query_interval_ms below)
 
 CONFIG = """\
 eal: ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-level=lib.eal:warning"]
@@ -223,6 +225,10 @@ def check_capture(pcap, t):
           all(r[1:] == ["2", "10", "32", "24"] for r in g4),
           "mcfwd's IGMP general queries are IGMPv2: version 2, max resp 10 (1 s), 8-octet "
           "message (%d, %d from its takeover; first %s)" % (len(g4), len(g4_after), g4[:1]))
+    gap = g4_after[1][0] - g4_after[0][0] if len(g4_after) >= 2 else -1
+    check(abs(gap - QI) < 0.3,
+          "after its takeover, mcfwd's next IGMP general query a Query Interval later "
+          "(%.2f s, QI %.1f s)" % (gap, QI))
     check(len(g6) >= 3 and all(r[1:] == ["32", "1000", ""] for r in g6),
           "mcfwd's MLD general queries are MLDv1: 24-octet message, maximum response delay "
           "1000 ms, no QRV (%d, first %s)" % (len(g6), g6[:1]))
@@ -361,7 +367,10 @@ def run(mcfwd, root, d):
           q["igmp"]["counters"]["source_queries_sent"] == 0 and
           q["mld"]["counters"]["source_queries_sent"] == 0,
           "group_queries_sent 2 per family, no source-specific query")
-    time.sleep(1)
+    # The capture holds two of mcfwd's general queries from its takeover: the one it sends
+    # on taking over and the next, a Query Interval later (RFC 3376 §7: no startup
+    # queries on a takeover); the join and leave above can take less than that.
+    time.sleep(max(1.0, t["takeover"] + QI + 0.5 - time.time()))
 
     mc.send_signal(signal.SIGTERM)
     try:
