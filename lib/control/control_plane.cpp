@@ -30,7 +30,6 @@ struct ControlPlane::Port {
     std::unique_ptr<EncodingSink> sink;
     std::unique_ptr<host::HostEngine> igmp, mld;
     std::unique_ptr<RouterPort> igmp_router, mld_router; // downstream ports only
-    std::optional<membership::ReceiverId> receiver;      // downstream, upstream port here
     UpstreamLink* link = nullptr;                        // downstream ports only
     bool up = false;                                     // as set_link last said
     uint64_t link_changes = 0;
@@ -73,37 +72,22 @@ errc ControlPlane::add_port(PortSetup setup) {
         return errc::addr_in_use;
     if (setup.mld && !setup.frame.ipv6_src.is_v6_link_local_unicast())
         return errc::invalid; // RFC 3810 §5: MLD only from a link-local address
-    if (remote_downstream_.contains(id))
+    if (downstream_receivers_.contains(id))
         return errc::addr_in_use;
     const bool downstream = setup.role == PortRole::downstream;
-    // Its forwarding states merge into the upstream port, here or behind the link.
-    const bool local_upstream = downstream && !setup.upstream_link;
-    if (local_upstream && !upstream_)
-        return errc::no_device;
-    std::optional<membership::ReceiverId> receiver;
-    if (local_upstream) {
-        auto r = engine().open_receiver("downstream:" + setup.name);
-        if (!r)
-            return r.error();
-        receiver = *r;
+    // Its forwarding states merge into the upstream port, here or behind the link
+    // (whose control plane opens the receiver: add_remote_downstream).
+    if (downstream && !setup.upstream_link) {
+        if (const errc e = open_downstream_receiver(id, setup.name, setup.outlet); e != errc::ok)
+            return e;
     }
     auto p = std::make_unique<Port>();
     p->setup = std::move(setup);
-    p->receiver = receiver;
     if (downstream)
         p->link = p->setup.upstream_link ? p->setup.upstream_link : &local_link_;
     p->sink = std::make_unique<EncodingSink>(p->setup.frame, p->setup.transmit);
-    if (downstream) {
-        // RFC 4605 §4: downstream the proxy is the router; no host engines. Nothing
-        // is forwarded onto the link until the router wins the election (§4.2).
-        // A remote upstream's control plane does the same (add_remote_downstream).
-        if (receiver) {
-            for (addr::Family f : {addr::Family::v4, addr::Family::v6})
-                publisher_.set_family_forwarding(*receiver, f, false);
-            if (p->setup.outlet)
-                publisher_.bind_receiver(*receiver, *p->setup.outlet);
-        }
-    } else if (p->setup.igmp) {
+    // RFC 4605 §4: downstream the proxy is the router; host engines upstream only.
+    if (!downstream && p->setup.igmp) {
         p->igmp = std::make_unique<host::HostEngine>(addr::Family::v4, p->setup.igmp_config,
                                                      random_, *p->sink);
         hosts_.bind(id, addr::Family::v4, *p->igmp);
@@ -139,18 +123,25 @@ errc ControlPlane::add_port(PortSetup setup) {
 
 errc ControlPlane::add_remote_downstream(PortId id, const std::string& name,
                                          std::optional<table::OutletId> outlet) {
-    if ((id < ports_.size() && ports_[id]) || remote_downstream_.contains(id))
+    if ((id < ports_.size() && ports_[id]) || downstream_receivers_.contains(id))
         return errc::addr_in_use;
+    return open_downstream_receiver(id, name, outlet);
+}
+
+errc ControlPlane::open_downstream_receiver(PortId id, const std::string& name,
+                                            std::optional<table::OutletId> outlet) {
     if (!upstream_)
         return errc::no_device;
     auto r = engine().open_receiver("downstream:" + name);
     if (!r)
         return r.error();
+    // Nothing is forwarded onto the link until its router wins the election (RFC 4605
+    // §4.2; apply() turns it on).
     for (addr::Family f : {addr::Family::v4, addr::Family::v6})
         publisher_.set_family_forwarding(*r, f, false);
     if (outlet)
         publisher_.bind_receiver(*r, *outlet);
-    remote_downstream_.emplace(id, *r);
+    downstream_receivers_.emplace(id, *r);
     return errc::ok;
 }
 
@@ -241,16 +232,12 @@ router::RouterEngine* ControlPlane::router(PortId port, addr::Family family) con
 }
 
 std::optional<membership::ReceiverId> ControlPlane::downstream_receiver(PortId port) const {
-    if (auto it = remote_downstream_.find(port); it != remote_downstream_.end())
-        return it->second;
-    return port < ports_.size() && ports_[port] ? ports_[port]->receiver : std::nullopt;
+    const auto it = downstream_receivers_.find(port);
+    return it != downstream_receivers_.end() ? std::optional(it->second) : std::nullopt;
 }
 
 std::optional<PortId> ControlPlane::internal_receiver_port(membership::ReceiverId r) const {
-    for (PortId id = 0; id < ports_.size(); ++id)
-        if (ports_[id] && ports_[id]->receiver == r)
-            return id;
-    for (const auto& [id, receiver] : remote_downstream_)
+    for (const auto& [id, receiver] : downstream_receivers_)
         if (receiver == r)
             return id;
     return std::nullopt;

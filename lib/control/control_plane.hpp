@@ -234,6 +234,10 @@ private:
         ControlPlane& cp;
     };
 
+    // The receiver "downstream:<name>" of a downstream port whose upstream port is
+    // here, forwarding off, bound to outlet when given.
+    errc open_downstream_receiver(PortId id, const std::string& name,
+                                  std::optional<table::OutletId> outlet);
     void merge_downstream(const Port& p, const addr::IpAddr& group,
                           const filter::FilterState& state);
     void start_routers(Port& p);
@@ -250,8 +254,9 @@ private:
     ControlCounters counters_;
     std::optional<PortId> upstream_;
     LocalLink local_link_{*this};
-    // Receivers of downstream ports other control planes own (add_remote_downstream).
-    std::map<PortId, membership::ReceiverId> remote_downstream_;
+    // The receivers of the downstream ports whose upstream port is here: this control
+    // plane's (add_port) and other control planes' (add_remote_downstream).
+    std::map<PortId, membership::ReceiverId> downstream_receivers_;
 };
 
 } // namespace mcfwd::control
