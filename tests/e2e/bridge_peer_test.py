@@ -27,25 +27,18 @@ import ipaddress
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import remove_topology, run_topology, accepts, canon, check, mcfwdctl as ctl, merge, run_in, skip  # noqa: E402
+from e2e_common import (accepts, canon, check, mcfwdctl as ctl, merge,  # noqa: E402
+                        remove_topology, require, run_in, run_topology, tshark_fields)
 
-
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, a bridge, AF_PACKET)")
-for tool in ("ip", "bridge", "dumpcap", "tshark"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
-try:
-    from scapy.all import Raw, rdpcap, wrpcap  # noqa: E402
-except ImportError:
-    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+require("network namespaces, a bridge, AF_PACKET", ("ip", "bridge", "dumpcap", "tshark"),
+        scapy=True)
+from scapy.all import Raw, rdpcap, wrpcap  # noqa: E402
 
 PID = os.getpid()
 NS_BR, NS_MC, NS_TX = "mcfwd-e2e-br-%d" % PID, "mcfwd-e2e-mc-%d" % PID, "mcfwd-e2e-tx-%d" % PID
@@ -341,12 +334,9 @@ def decode_capture(path):
               "icmpv6.mldr.mar.multicast_address", "icmpv6.mldr.mar.nb_sources",
               "icmpv6.mldr.mar.source_address"]
     shown = "igmp || icmpv6.type == 130 || icmpv6.type == 143"
-    out = subprocess.run(["tshark", "-r", path, "-Y", shown, "-T", "fields", "-E", "separator=/t"]
-                         + sum([["-e", f] for f in fields], []),
-                         capture_output=True, text=True).stdout
     events = []
-    for line in out.splitlines():
-        v = dict(zip(fields, [x.split(",") if x else [] for x in line.split("\t")]))
+    for row in tshark_fields(path, fields, shown, sep="\t"):
+        v = dict(zip(fields, [x.split(",") if x else [] for x in row]))
         t = float(v["frame.time_epoch"][0])
         if v["igmp.type"] == ["0x11"] and v["igmp.maddr"] == ["0.0.0.0"]:
             events.append((t, "q4", None))

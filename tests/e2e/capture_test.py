@@ -31,18 +31,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import check, mcfwdctl, run_in, run_topology, skip  # noqa: E402
+from e2e_common import check, mcfwdctl, require, run_in, run_topology, skip  # noqa: E402
 
 NR = "/proc/sys/vm/nr_hugepages"
 PAGES = 160  # 2 MiB pages: mcfwd's -m 128 and dumpcap's ring and mempool
 
-if os.geteuid() != 0:
-    skip("needs root (hugepages, a network namespace, tap interfaces)")
-for tool in ("ip", "dpdk-dumpcap", "tshark"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed (Debian: dpdk, tshark)" % tool)
-if not os.access("/dev/net/tun", os.W_OK):
-    skip("no /dev/net/tun")
+require("hugepages, a network namespace, tap interfaces", ("ip", "dpdk-dumpcap", "tshark"),
+        tun=True)
 if not os.access(NR, os.W_OK):
     skip(NR + " is not writable: no hugepages on this kernel")
 if subprocess.run(["/usr/bin/python3", "-c", "import scapy.all"],

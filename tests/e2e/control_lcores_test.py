@@ -33,26 +33,16 @@ Usage: control_lcores_test.py MCFWD_BINARY SOURCE_ROOT
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (run_topology, check, mcfwdctl as ctl, remove_topology, run_in,  # noqa: E402
-                        skip, wait_until)
+from e2e_common import (check, mcfwdctl as ctl, remove_topology, require, run_in,  # noqa: E402
+                        run_topology, wait_until)
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, AF_PACKET)")
-for tool in ("ip", "sysctl", "ethtool"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
-try:
-    from scapy.all import Ether, IP  # noqa: E402,F401
-    from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mr, IGMPv3gr  # noqa: E402,F401
-except ImportError:
-    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+require("network namespaces, AF_PACKET", ("ip", "sysctl", "ethtool"), scapy=True)
 
 PID = os.getpid()
 NS = {k: "mcfwd-cl-%s-%d" % (k, PID) for k in ("mc", "tx", "ha", "hb")}

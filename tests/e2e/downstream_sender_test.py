@@ -33,25 +33,18 @@ Usage: downstream_sender_test.py MCFWD_BINARY SOURCE_ROOT
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (HostAgent, run_topology, accepts, canon, check, mcfwdctl as ctl,  # noqa: E402
-                        remove_topology, run_in, skip, wait_until)
+from e2e_common import (accepts, canon, capture, check, HostAgent, mcfwdctl as ctl,  # noqa: E402
+                        remove_topology, require, run_in, run_topology, wait_until)
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, bridges, AF_PACKET)")
-for tool in ("ip", "sysctl", "ethtool", "dumpcap"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
-try:
-    from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
-except ImportError:
-    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+require("network namespaces, bridges, AF_PACKET",
+        ("ip", "sysctl", "ethtool", "dumpcap"), scapy=True)
+from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
 
 PID = os.getpid()
 NS = {k: "mcfwd-ds-%s-%d" % (k, PID) for k in ("up", "mc", "d0", "hs", "ha", "hb")}
@@ -215,9 +208,8 @@ class Host(HostAgent):
         return out
 
 
-def capture(ns, iface, path):
-    p = subprocess.Popen(["ip", "netns", "exec", NS[ns], "dumpcap", "-q", "-i", iface, "-w",
-                          path, "-P"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def capture_on(ns, iface, path):
+    p = capture(NS[ns], iface, path)
     PROCS.append(p)
     return p
 
@@ -269,8 +261,8 @@ def run(mcfwd, root, d):
     joins = "\n".join("      - { port: uplink, group: %s }" % g for g in RECEIVER_GROUPS)
     with open(d + "/mcfwd.yaml", "w") as f:
         f.write(CONFIG.format(prefix=PREFIX, joins=joins))
-    caps = [capture("up", "eth0", d + "/up.pcap"), capture("d0", "dm0", d + "/dm0.pcap"),
-            capture("hb", "eth0", d + "/hb.pcap")]
+    caps = [capture_on("up", "eth0", d + "/up.pcap"), capture_on("d0", "dm0", d + "/dm0.pcap"),
+            capture_on("hb", "eth0", d + "/hb.pcap")]
     log = open(d + "/mcfwd.out", "w")
     mc = subprocess.Popen(["ip", "netns", "exec", NS["mc"], mcfwd, "--config", d + "/mcfwd.yaml",
                            "--duration", "60"], stdout=log, stderr=subprocess.STDOUT)

@@ -1,5 +1,6 @@
 """Helpers the end-to-end tests share: skipping, checks, commands in network
-namespaces, the RFC 3376 §3.2 merge and mcfwdctl. Imported by tests/e2e/*_test.py."""
+namespaces, captures and their decoding, the RFC 3376 §3.2 merge and mcfwdctl.
+Imported by tests/e2e/*_test.py."""
 import ipaddress
 import os
 import subprocess
@@ -7,6 +8,26 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import FAILURES, check, skip  # noqa: E402,F401  (re-exported to the e2e tests)
+
+
+def require(why, tools=(), tun=False, scapy=False):
+    """Exits 77 (meson: skipped), saying what is missing, unless this runs as root (needed
+    for `why`), every one of tools is on PATH, with tun /dev/net/tun is writable and with
+    scapy this python imports scapy."""
+    import shutil
+    if os.geteuid() != 0:
+        skip("needs root (%s)" % why)
+    if tun and not os.access("/dev/net/tun", os.W_OK):
+        skip("no /dev/net/tun")
+    for tool in tools:
+        if shutil.which(tool) is None:
+            skip("%s is not installed" % tool)
+    if scapy:
+        try:
+            import scapy.all  # noqa: F401
+        except ImportError:
+            skip("python3-scapy is not installed for %s (scripts/setup.sh installs it)"
+                 % sys.executable)
 
 
 def run_in(ns, cmd, check_rc=True):
@@ -52,6 +73,25 @@ def wait_until(cond, timeout, step=0.05):
             return time.monotonic() - t0
         time.sleep(step)
     return None
+
+
+def capture(ns, iface, pcap):
+    """dumpcap recording iface in network namespace ns into pcap (pcap format); stop it with
+    SIGTERM and wait() before reading the file."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-i", iface, "-w", pcap,
+                             "-P"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tshark_fields(pcap, fields, display_filter=None, sep="|"):
+    """tshark's decode of pcap: per frame (matching display_filter), the values of fields,
+    each as tshark prints it (occurrences of a repeated field joined by commas)."""
+    cmd = ["tshark", "-n", "-r", pcap, "-T", "fields", "-E", "separator=" + sep]
+    if display_filter:
+        cmd += ["-Y", display_filter]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    return [line.split(sep) for line in out.splitlines()]
 
 
 def remove_topology(procs, namespaces, eal_prefixes):

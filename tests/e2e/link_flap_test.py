@@ -25,21 +25,15 @@ Usage: link_flap_test.py MCFWD_BINARY SOURCE_ROOT
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import remove_topology, run_topology, wait_until, canon, check, mcfwdctl, run_in, skip  # noqa: E402
+from e2e_common import (canon, check, mcfwdctl, remove_topology, require, run_in,  # noqa: E402
+                        run_topology, wait_until)
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, a bridge, a tap, AF_PACKET)")
-if not os.access("/dev/net/tun", os.W_OK):
-    skip("no /dev/net/tun for net_tap")
-for tool in ("ip", "bridge"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
+require("network namespaces, a bridge, a tap, AF_PACKET", ("ip", "bridge"), tun=True)
 
 PID = os.getpid()
 NS_Q, NS_MC = "mcfwd-lf-q-%d" % PID, "mcfwd-lf-mc-%d" % PID

@@ -36,21 +36,16 @@ Usage: older_querier_test.py MCFWD_BINARY SOURCE_ROOT
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (run_topology, check, mcfwdctl as ctl, remove_topology, run_in,  # noqa: E402
-                        skip, wait_until)
+from e2e_common import (capture, check, mcfwdctl as ctl, remove_topology, require,  # noqa: E402
+                        run_in, run_topology, tshark_fields, wait_until)
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, bridges, AF_PACKET)")
-for tool in ("ip", "bridge", "sysctl", "dumpcap", "tshark"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
+require("network namespaces, bridges, AF_PACKET", ("ip", "bridge", "sysctl", "dumpcap", "tshark"))
 
 PID = os.getpid()
 NS = {k: "mcfwd-oq-%s-%d" % (k, PID) for k in ("mc", "up", "dn", "h")}
@@ -178,12 +173,8 @@ def uplink_groups(root):
 
 def tshark(pcap, display_filter, *fields):
     """Rows of the frames matching display_filter: [epoch time, field...] each."""
-    cmd = ["tshark", "-n", "-r", pcap, "-Y", display_filter, "-T", "fields", "-E",
-           "separator=|", "-E", "occurrence=a", "-e", "frame.time_epoch"]
-    for f in fields:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    return [[float(r[0])] + r[1:] for r in (line.split("|") for line in out.splitlines())]
+    return [[float(r[0])] + r[1:]
+            for r in tshark_fields(pcap, ("frame.time_epoch",) + fields, display_filter)]
 
 
 def between(rows, t0, t1):
@@ -263,8 +254,7 @@ def run(mcfwd, root, d):
     with open(d + "/mcfwd.yaml", "w") as f:
         f.write(CONFIG.format(prefix=PREFIX, mc4=MC4, mc6=MC6))
     pcap = d + "/dm.pcap"
-    cap = subprocess.Popen(["ip", "netns", "exec", NS["dn"], "dumpcap", "-q", "-i", "dm", "-w",
-                            pcap, "-P"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cap = capture(NS["dn"], "dm", pcap)
     PROCS.append(cap)
     # The bridge queries first (IGMPv2 from 10.98.0.1, MLDv1 from its link-local).
     bridge("mcast_querier", "1")

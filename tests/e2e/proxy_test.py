@@ -52,22 +52,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (HostAgent, run_topology, accepts, canon, check, mcfwdctl as ctl,  # noqa: E402
-                        merge, run_in, skip)
+from e2e_common import (accepts, canon, capture, check, HostAgent, mcfwdctl as ctl,  # noqa: E402
+                        merge, require, run_in, run_topology)
 
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, bridges, AF_PACKET)")
-for tool in ("ip", "bridge", "dumpcap", "sysctl", "ethtool", "nstat"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
-try:
-    from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
-    from scapy.contrib.igmp import IGMP  # noqa: E402
-    from scapy.contrib.igmpv3 import IGMPv3mr  # noqa: E402
-    from scapy.layers.inet6 import ICMPv6MLReport, ICMPv6MLReport2  # noqa: E402
-except ImportError:
-    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+require("network namespaces, bridges, AF_PACKET",
+        ("ip", "bridge", "dumpcap", "sysctl", "ethtool", "nstat"), scapy=True)
+from scapy.all import IP, IPv6, Raw, rdpcap  # noqa: E402
+from scapy.contrib.igmp import IGMP  # noqa: E402
+from scapy.contrib.igmpv3 import IGMPv3mr  # noqa: E402
+from scapy.layers.inet6 import ICMPv6MLReport, ICMPv6MLReport2  # noqa: E402
 
 PID = os.getpid()
 # The hosts: name, address (10.98.0.N), IGMP and MLD version their kernel is forced to.
@@ -566,14 +560,8 @@ def run(mcfwd, root, d):
     HAVE_ROUTER = os.path.exists(ctl) and "router" in open(ctl).read()
     with open(d + "/mcfwd.yaml", "w") as f:
         f.write(CONFIG.format(prefix=PREFIX, querier=QUERIER))
-    cap = subprocess.Popen(["ip", "netns", "exec", NS["dn"], "dumpcap", "-q", "-i", "dm", "-w",
-                            d + "/dm.pcap", "-P"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    PROCS.append(cap)
-    cap_up = subprocess.Popen(["ip", "netns", "exec", NS["br"], "dumpcap", "-q", "-i", "vm", "-w",
-                               d + "/vm.pcap", "-P"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    PROCS.append(cap_up)
+    cap, cap_up = capture(NS["dn"], "dm", d + "/dm.pcap"), capture(NS["br"], "vm", d + "/vm.pcap")
+    PROCS.extend((cap, cap_up))
     time.sleep(1)
     log = open(d + "/mcfwd.out", "w")
     mc = subprocess.Popen(["ip", "netns", "exec", NS["mc"], mcfwd, "--config", d + "/mcfwd.yaml",

@@ -30,21 +30,16 @@ Usage: querier_test.py MCFWD_BINARY SOURCE_ROOT
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (run_topology, check, mcfwdctl as ctl, remove_topology, run_in,  # noqa: E402
-                        skip, wait_until)
+from e2e_common import (check, mcfwdctl as ctl, remove_topology, require, run_in,  # noqa: E402
+                        run_topology, wait_until)
 
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, bridges, AF_PACKET)")
-for tool in ("ip", "bridge", "sysctl", "ethtool"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
+require("network namespaces, bridges, AF_PACKET", ("ip", "bridge", "sysctl", "ethtool"))
 
 PID = os.getpid()
 NS = {k: "mcfwd-qr-%s-%d" % (k, PID) for k in ("mc", "tx", "dn", "h")}

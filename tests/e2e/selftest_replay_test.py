@@ -30,21 +30,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import remove_topology, FAILURES, run_topology, check, mcfwdctl as ctl, run_in, skip  # noqa: E402
+from e2e_common import (check, FAILURES, mcfwdctl as ctl, remove_topology, require,  # noqa: E402
+                        run_in, run_topology)
 
-
-if os.geteuid() != 0:
-    skip("needs root (network namespaces, AF_PACKET)")
-for tool in ("ip", "sysctl"):
-    if shutil.which(tool) is None:
-        skip("%s is not installed" % tool)
-try:
-    from scapy.all import Ether, IP, IPv6, raw  # noqa: E402
-    from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mr, IGMPv3gr  # noqa: E402
-    from scapy.layers.inet6 import (ICMPv6MLReport2, ICMPv6MLDMultAddrRec,  # noqa: E402
-                                    IPv6ExtHdrHopByHop, RouterAlert)
-except ImportError:
-    skip("python3-scapy is not installed for /usr/bin/python3 (scripts/setup.sh installs it)")
+require("network namespaces, AF_PACKET", ("ip", "sysctl"), scapy=True)
+from scapy.all import Ether, IP, IPv6, raw  # noqa: E402
+from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mr, IGMPv3gr  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6MLReport2, ICMPv6MLDMultAddrRec,  # noqa: E402
+                                IPv6ExtHdrHopByHop, RouterAlert)
 
 PID = os.getpid()
 NS = {k: "mcfwd-sr-%s-%d" % (k, PID) for k in ("mc", "host")}
