@@ -50,7 +50,7 @@ PREFIX = "mcfwd-cl-%d" % PID
 GROUP, SOURCE, PORT = "239.7.7.7", "10.99.0.11", 5003
 PACKETS = 20
 FLOOD = 5.0   # seconds of flood
-BOUND = 0.5   # allowed lateness of a general query on port b, seconds
+BOUND = 0.25  # allowed lateness of a general query on port b, seconds
 QUERY_INTERVAL = 1.0
 
 CONFIG = """\
@@ -140,7 +140,7 @@ FLOODER = r"""
 import socket, sys, time
 from scapy.all import Ether, IP, raw
 from scapy.contrib.igmpv3 import IGMPv3, IGMPv3mr, IGMPv3gr
-FRAMES, RECORDS = 200, 100
+FRAMES, RECORDS = 200, 180
 def frames(rtype):
     out = []
     for f in range(FRAMES):
@@ -380,7 +380,7 @@ def run(mcfwd, root, d):
     time.sleep(2)
     gap_two = flood_gap(hb, "two control lcores")
     check(gap_two <= QUERY_INTERVAL + BOUND,
-          "two control lcores: b's general queries stay within %.1f s + %.1f s during the flood "
+          "two control lcores: b's general queries stay within %.1f s + %.2f s during the flood "
           "on a (largest gap %.3f s)" % (QUERY_INTERVAL, BOUND, gap_two))
     # Lcore 0 may still work through the flood's backlog (and the uplink's leaves).
     stop(mc, log, "two", timeout=150)
@@ -392,9 +392,13 @@ def run(mcfwd, root, d):
     time.sleep(3)
     gap_one = flood_gap(hb, "one control lcore")
     print("largest gap of b's general queries during the flood: one control lcore %.3f s, "
-          "two %.3f s (bound %.1f s)" % (gap_one, gap_two, QUERY_INTERVAL + BOUND))
+          "two %.3f s (bound %.2f s)" % (gap_one, gap_two, QUERY_INTERVAL + BOUND))
     # The control: with one control lcore the same flood does delay b's queries, so the
-    # bound above can fail (3 runs of 3 on the 2-CPU test machine: 8.3 to 10.9 s).
+    # bound above can fail. On the 2-CPU test machine, 4 runs (one beside two other e2e
+    # tests): largest gaps 2.31 to 2.64 s with one control lcore, 1.005 to 1.008 s with
+    # two. A turn of lcore 0 takes up to 32 punted reports of 180 records each, so the
+    # flood's records, not its frame rate, set the lateness; with 100 records a report
+    # (before) the one-lcore gap was 1.54 to 1.89 s, too near a 0.5 s bound.
     check(gap_one > QUERY_INTERVAL + BOUND,
           "one control lcore: the flood on a delays b's general queries beyond the bound "
           "(largest gap %.3f s)" % gap_one)
